@@ -45,7 +45,12 @@ pub struct Account {
 
 impl Account {
     pub fn open(id: AccountId, cash: Cash) -> Account {
-        Account { id, cash, holdings: BTreeMap::new(), version: 0 }
+        Account {
+            id,
+            cash,
+            holdings: BTreeMap::new(),
+            version: 0,
+        }
     }
 
     pub fn shares_of(&self, issuer: &IssuerName) -> u64 {
@@ -68,8 +73,13 @@ impl Account {
         if shares == 0 {
             next.holdings.remove(&order.issuer);
         } else {
-            next.holdings
-                .insert(order.issuer.clone(), Holding { shares, price: order.price });
+            next.holdings.insert(
+                order.issuer.clone(),
+                Holding {
+                    shares,
+                    price: order.price,
+                },
+            );
         }
         Some(next)
     }
@@ -91,7 +101,11 @@ impl Account {
 
     pub fn view(&self) -> AccountView {
         let Balance { cash, issuers } = self.balance();
-        AccountView { id: self.id, cash, issuers }
+        AccountView {
+            id: self.id,
+            cash,
+            issuers,
+        }
     }
 }
 
@@ -125,7 +139,15 @@ mod tests {
     #[test]
     fn account_ids_are_canonical_positive_integers() {
         assert_eq!(AccountId::parse("42"), Some(AccountId(42)));
-        for bad in ["", "0", "042", "-1", "1.0", "abc", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "0",
+            "042",
+            "-1",
+            "1.0",
+            "abc",
+            "99999999999999999999999",
+        ] {
             assert_eq!(AccountId::parse(bad), None, "{bad}");
         }
     }

@@ -45,9 +45,27 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_exact_value() {
-        assert_eq!(Field::Number("0.1".into()).as_decimal().unwrap().to_string(), "0.1");
-        assert_eq!(Field::Number("1e3".into()).as_decimal().unwrap().to_string(), "1000");
-        assert_eq!(Field::Number("1000.50".into()).as_decimal().unwrap().to_string(), "1000.5");
+        assert_eq!(
+            Field::Number("0.1".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "0.1"
+        );
+        assert_eq!(
+            Field::Number("1e3".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "1000"
+        );
+        assert_eq!(
+            Field::Number("1000.50".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "1000.5"
+        );
         assert_eq!(Field::Number("1e400".into()).as_decimal(), None);
         assert_eq!(Field::Text("1".into()).as_decimal(), None);
     }
@@ -56,6 +74,9 @@ mod tests {
     fn integers_accept_integral_values_only() {
         assert_eq!(Field::Number("2.0".into()).as_integer(), Some(2));
         assert_eq!(Field::Number("2.5".into()).as_integer(), None);
-        assert_eq!(Field::Number("99999999999999999999".into()).as_integer(), None);
+        assert_eq!(
+            Field::Number("99999999999999999999".into()).as_integer(),
+            None
+        );
     }
 }

@@ -37,7 +37,9 @@ impl MarketHours {
     /// `days` is empty or `*` for every day, else comma-separated days or ranges
     /// (`Mon-Fri`, `Fri-Mon` wraps). A close before the open is an overnight session.
     pub fn parse(tz: &str, open: &str, close: &str, days: &str) -> Result<Self, MarketConfigError> {
-        let tz: Tz = tz.parse().map_err(|_| MarketConfigError::TimeZone(tz.to_owned()))?;
+        let tz: Tz = tz
+            .parse()
+            .map_err(|_| MarketConfigError::TimeZone(tz.to_owned()))?;
         let time = |name, s: &str| {
             NaiveTime::parse_from_str(s, "%H:%M")
                 .map_err(|_| MarketConfigError::Time(name, s.to_owned()))
@@ -47,7 +49,12 @@ impl MarketHours {
             return Err(MarketConfigError::EmptySession);
         }
         let days = parse_days(days).ok_or_else(|| MarketConfigError::Days(days.to_owned()))?;
-        Ok(MarketHours { tz, open, close, days })
+        Ok(MarketHours {
+            tz,
+            open,
+            close,
+            days,
+        })
     }
 
     pub fn is_open(&self, timestamp: i64) -> bool {
@@ -145,9 +152,21 @@ mod tests {
 
     #[test]
     fn bad_configuration_is_refused() {
-        assert!(matches!(MarketHours::parse("Mars/Base", "06:00", "15:00", ""), Err(MarketConfigError::TimeZone(_))));
-        assert!(matches!(MarketHours::parse("UTC", "6am", "15:00", ""), Err(MarketConfigError::Time(..))));
-        assert!(matches!(MarketHours::parse("UTC", "06:00", "06:00", ""), Err(MarketConfigError::EmptySession)));
-        assert!(matches!(MarketHours::parse("UTC", "06:00", "15:00", "Mon-Funday"), Err(MarketConfigError::Days(_))));
+        assert!(matches!(
+            MarketHours::parse("Mars/Base", "06:00", "15:00", ""),
+            Err(MarketConfigError::TimeZone(_))
+        ));
+        assert!(matches!(
+            MarketHours::parse("UTC", "6am", "15:00", ""),
+            Err(MarketConfigError::Time(..))
+        ));
+        assert!(matches!(
+            MarketHours::parse("UTC", "06:00", "06:00", ""),
+            Err(MarketConfigError::EmptySession)
+        ));
+        assert!(matches!(
+            MarketHours::parse("UTC", "06:00", "15:00", "Mon-Funday"),
+            Err(MarketConfigError::Days(_))
+        ));
     }
 }

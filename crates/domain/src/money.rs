@@ -209,18 +209,33 @@ mod tests {
 
     #[test]
     fn opening_cash_accepts_two_decimals_and_zero() {
-        assert_eq!(Cash::parse(&num("1000.50")).unwrap().value().to_string(), "1000.5");
+        assert_eq!(
+            Cash::parse(&num("1000.50")).unwrap().value().to_string(),
+            "1000.5"
+        );
         assert_eq!(Cash::parse(&num("0")).unwrap(), Cash::ZERO);
         assert_eq!(Cash::parse(&num("-0")).unwrap(), Cash::ZERO);
-        assert_eq!(Cash::parse(&num("10.500")).unwrap().value().to_string(), "10.5");
-        assert_eq!(Cash::parse(&num("999999999999.99")).unwrap().value().to_string(), "999999999999.99");
+        assert_eq!(
+            Cash::parse(&num("10.500")).unwrap().value().to_string(),
+            "10.5"
+        );
+        assert_eq!(
+            Cash::parse(&num("999999999999.99"))
+                .unwrap()
+                .value()
+                .to_string(),
+            "999999999999.99"
+        );
     }
 
     #[test]
     fn opening_cash_refuses_what_the_spec_lists() {
         assert_eq!(Cash::parse(&Field::Missing), Err(CashError::Missing));
         assert_eq!(Cash::parse(&Field::Null), Err(CashError::Missing));
-        assert_eq!(Cash::parse(&Field::Text("10".into())), Err(CashError::NotANumber));
+        assert_eq!(
+            Cash::parse(&Field::Text("10".into())),
+            Err(CashError::NotANumber)
+        );
         assert_eq!(Cash::parse(&Field::Other), Err(CashError::NotANumber));
         assert_eq!(Cash::parse(&num("-1")), Err(CashError::Negative));
         assert_eq!(Cash::parse(&num("1.001")), Err(CashError::TooPrecise));
@@ -264,7 +279,10 @@ mod tests {
         let a = Amount::of(Shares::new(3).unwrap(), p);
         assert_eq!(a.value().to_string(), "0.3");
         let cash = Cash::parse(&num("1000.50")).unwrap();
-        let all = Amount::of(Shares::new(1).unwrap(), Price::parse(&num("1000.50")).unwrap());
+        let all = Amount::of(
+            Shares::new(1).unwrap(),
+            Price::parse(&num("1000.50")).unwrap(),
+        );
         assert_eq!(cash.minus(all), Some(Cash::ZERO));
     }
 

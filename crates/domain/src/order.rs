@@ -123,8 +123,10 @@ mod tests {
     const NOW: i64 = 1_700_000_000;
 
     fn body(pairs: &[(&str, Field)]) -> impl Fn(&str) -> Field {
-        let map: HashMap<String, Field> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let map: HashMap<String, Field> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         move |k| map.get(k).cloned().unwrap_or(Field::Missing)
     }
 
@@ -139,7 +141,10 @@ mod tests {
     }
 
     fn with(key: &str, value: Field) -> Vec<(&'static str, Field)> {
-        valid().into_iter().map(|(k, v)| if k == key { (k, value.clone()) } else { (k, v) }).collect()
+        valid()
+            .into_iter()
+            .map(|(k, v)| if k == key { (k, value.clone()) } else { (k, v) })
+            .collect()
     }
 
     #[test]
@@ -169,7 +174,10 @@ mod tests {
             ("share_price", Field::Other),
         ];
         for (key, value) in bad {
-            assert!(Order::parse(body(&with(key, value.clone())), NOW).is_none(), "{key}={value:?}");
+            assert!(
+                Order::parse(body(&with(key, value.clone())), NOW).is_none(),
+                "{key}={value:?}"
+            );
         }
     }
 

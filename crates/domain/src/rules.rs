@@ -37,13 +37,18 @@ pub fn evaluate(
     if !market.is_open(order.timestamp) {
         errors.push(BusinessError::ClosedMarket);
     }
-    if same_key_accepted.iter().any(|&t| DedupKey::within_window(t, order.timestamp)) {
+    if same_key_accepted
+        .iter()
+        .any(|&t| DedupKey::within_window(t, order.timestamp))
+    {
         errors.push(BusinessError::DuplicatedOperation);
     }
     let next = account.apply(order);
     if next.is_none() {
         errors.push(match order.operation {
-            Operation::Buy if !account.cash.covers(order.amount()) => BusinessError::InsufficientBalance,
+            Operation::Buy if !account.cash.covers(order.amount()) => {
+                BusinessError::InsufficientBalance
+            }
             Operation::Buy => BusinessError::InvalidOperation, // would pass the share ceiling
             Operation::Sell if account.shares_of(&order.issuer) < order.shares.get() => {
                 BusinessError::InsufficientStocks

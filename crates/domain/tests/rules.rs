@@ -44,7 +44,12 @@ fn reject(d: Decision) -> Vec<BusinessError> {
 #[test]
 fn the_challenge_example_buys_two_apple_shares() {
     let m = MarketHours::default();
-    let next = accept(evaluate(&order(Operation::Buy, "AAPL", 2, "50", OPEN_TS), &account("1000"), &[], &m));
+    let next = accept(evaluate(
+        &order(Operation::Buy, "AAPL", 2, "50", OPEN_TS),
+        &account("1000"),
+        &[],
+        &m,
+    ));
     assert_eq!(
         serde_json::to_string(&next.balance()).unwrap(),
         r#"{"cash":900,"issuers":[{"issuer_name":"AAPL","total_shares":2,"share_price":50}]}"#
@@ -55,29 +60,54 @@ fn the_challenge_example_buys_two_apple_shares() {
 #[test]
 fn buy_with_exactly_enough_cash_is_accepted() {
     let m = MarketHours::default();
-    let next = accept(evaluate(&order(Operation::Buy, "X", 1, "1000.50", OPEN_TS), &account("1000.50"), &[], &m));
+    let next = accept(evaluate(
+        &order(Operation::Buy, "X", 1, "1000.50", OPEN_TS),
+        &account("1000.50"),
+        &[],
+        &m,
+    ));
     assert_eq!(next.cash, Cash::ZERO);
 }
 
 #[test]
 fn buy_over_the_cash_is_insufficient_balance_and_changes_nothing() {
     let m = MarketHours::default();
-    let errors = reject(evaluate(&order(Operation::Buy, "X", 3, "400", OPEN_TS), &account("1000"), &[], &m));
+    let errors = reject(evaluate(
+        &order(Operation::Buy, "X", 3, "400", OPEN_TS),
+        &account("1000"),
+        &[],
+        &m,
+    ));
     assert_eq!(errors, vec![BusinessError::InsufficientBalance]);
 }
 
 #[test]
 fn selling_unheld_shares_is_insufficient_stocks() {
     let m = MarketHours::default();
-    let errors = reject(evaluate(&order(Operation::Sell, "X", 1, "1", OPEN_TS), &account("10"), &[], &m));
+    let errors = reject(evaluate(
+        &order(Operation::Sell, "X", 1, "1", OPEN_TS),
+        &account("10"),
+        &[],
+        &m,
+    ));
     assert_eq!(errors, vec![BusinessError::InsufficientStocks]);
 }
 
 #[test]
 fn selling_exactly_all_shares_removes_the_holding() {
     let m = MarketHours::default();
-    let a = accept(evaluate(&order(Operation::Buy, "X", 5, "2", OPEN_TS), &account("10"), &[], &m));
-    let b = accept(evaluate(&order(Operation::Sell, "X", 5, "3", OPEN_TS + 600), &a, &[], &m));
+    let a = accept(evaluate(
+        &order(Operation::Buy, "X", 5, "2", OPEN_TS),
+        &account("10"),
+        &[],
+        &m,
+    ));
+    let b = accept(evaluate(
+        &order(Operation::Sell, "X", 5, "3", OPEN_TS + 600),
+        &a,
+        &[],
+        &m,
+    ));
     assert!(b.holdings.is_empty());
     assert_eq!(b.cash, cash("15"));
 }
@@ -85,8 +115,18 @@ fn selling_exactly_all_shares_removes_the_holding() {
 #[test]
 fn the_holding_price_is_the_last_accepted_orders_price() {
     let m = MarketHours::default();
-    let a = accept(evaluate(&order(Operation::Buy, "X", 5, "2", OPEN_TS), &account("100"), &[], &m));
-    let b = accept(evaluate(&order(Operation::Sell, "X", 1, "7.25", OPEN_TS + 600), &a, &[], &m));
+    let a = accept(evaluate(
+        &order(Operation::Buy, "X", 5, "2", OPEN_TS),
+        &account("100"),
+        &[],
+        &m,
+    ));
+    let b = accept(evaluate(
+        &order(Operation::Sell, "X", 1, "7.25", OPEN_TS + 600),
+        &a,
+        &[],
+        &m,
+    ));
     let h = b.holdings[&IssuerName::new("X").unwrap()];
     assert_eq!((h.shares, h.price.value()), (4, Decimal::new(725, 2)));
 }
@@ -98,7 +138,11 @@ fn a_closed_market_order_lists_every_violation_in_order() {
     let errors = reject(evaluate(&o, &account("10"), &[CLOSED_TS - 10], &m));
     assert_eq!(
         errors,
-        vec![BusinessError::ClosedMarket, BusinessError::DuplicatedOperation, BusinessError::InsufficientBalance]
+        vec![
+            BusinessError::ClosedMarket,
+            BusinessError::DuplicatedOperation,
+            BusinessError::InsufficientBalance
+        ]
     );
 }
 
@@ -107,7 +151,10 @@ fn duplicates_count_before_and_after_within_299_seconds() {
     let m = MarketHours::default();
     let o = order(Operation::Buy, "X", 1, "1", OPEN_TS);
     for near in [OPEN_TS - 299, OPEN_TS, OPEN_TS + 299] {
-        assert_eq!(reject(evaluate(&o, &account("10"), &[near], &m)), vec![BusinessError::DuplicatedOperation]);
+        assert_eq!(
+            reject(evaluate(&o, &account("10"), &[near], &m)),
+            vec![BusinessError::DuplicatedOperation]
+        );
     }
     for far in [OPEN_TS - 300, OPEN_TS + 300] {
         accept(evaluate(&o, &account("10"), &[far], &m));
@@ -134,8 +181,19 @@ fn a_sell_that_would_pass_the_cash_ceiling_is_invalid_not_accepted() {
     let m = MarketHours::default();
     let mut rich = account("0");
     rich.cash = Cash::from_stored(Decimal::from(999_999_999_999_999_999_i64));
-    rich.holdings.insert(IssuerName::new("X").unwrap(), Holding { shares: 10, price: Price::from_stored(Decimal::ONE) });
-    let errors = reject(evaluate(&order(Operation::Sell, "X", 10, "1", OPEN_TS), &rich, &[], &m));
+    rich.holdings.insert(
+        IssuerName::new("X").unwrap(),
+        Holding {
+            shares: 10,
+            price: Price::from_stored(Decimal::ONE),
+        },
+    );
+    let errors = reject(evaluate(
+        &order(Operation::Sell, "X", 10, "1", OPEN_TS),
+        &rich,
+        &[],
+        &m,
+    ));
     assert_eq!(errors, vec![BusinessError::InvalidOperation]);
 }
 

@@ -1,0 +1,26 @@
+//! `POST /accounts`: open an account with its initial cash.
+
+use domain::Cash;
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, ApiError};
+use shared::App;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    http::finish(&http::path(&req), open(app, &req).await)
+}
+
+async fn open(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let fields = http::object_body(req)?;
+    let cash = Cash::parse(&fields.get("cash")).map_err(|e| ApiError::InvalidField {
+        field: "cash",
+        reason: e.to_string(),
+    })?;
+    let account = app.store.open_account(cash, app.clock.now()).await?;
+    tracing::info!(request_id = %http::request_id(req), account_id = %account.id, outcome = "opened");
+    let mut response = http::json(StatusCode::CREATED, &account.view());
+    let location =
+        header::HeaderValue::from_str(&format!("/accounts/{}", account.id)).expect("ASCII");
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}

@@ -1,0 +1,26 @@
+//! `GET /accounts/{id}`: the balance, read through the Redis cache.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::http::{self, ApiError};
+use shared::App;
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    http::finish(&http::path(&req), balance(app, &req).await)
+}
+
+async fn balance(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let id = http::account_id(req)?;
+    if let Some(view) = app.cache.get_account(id).await {
+        tracing::info!(request_id = %http::request_id(req), account_id = %id, cache = "hit");
+        return Ok(http::json_text(StatusCode::OK, view));
+    }
+    let account = app
+        .store
+        .load_account(id)
+        .await?
+        .ok_or(ApiError::AccountNotFound)?;
+    app.cache.put_account(&account).await;
+    tracing::info!(request_id = %http::request_id(req), account_id = %id, cache = "miss");
+    Ok(http::json(StatusCode::OK, &account.view()))
+}

@@ -1,0 +1,55 @@
+//! `POST /accounts/{id}/orders`: judge one order and apply it if it breaks no rule.
+
+use domain::{Balance, BusinessError, Order};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::http::{self, ApiError};
+use shared::{App, OrderOutcome};
+
+#[derive(Serialize)]
+struct OrderResponse {
+    current_balance: Balance,
+    business_errors: Vec<BusinessError>,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    http::finish(&http::path(&req), place(app, &req).await)
+}
+
+async fn place(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let id = http::account_id(req)?;
+    let fields = http::object_body(req)?;
+    let now = app.clock.now();
+    let outcome = match Order::parse(|name| fields.get(name), now) {
+        Some(order) => {
+            app.store
+                .place_order(id, &order, &app.config.market, now)
+                .await?
+        }
+        None => app
+            .store
+            .load_account(id)
+            .await?
+            .map(|account| OrderOutcome {
+                account,
+                business_errors: vec![BusinessError::InvalidOperation],
+            }),
+    };
+    let outcome = outcome.ok_or(ApiError::AccountNotFound)?;
+    if outcome.accepted() {
+        // Before answering, so no read after this response sees the older balance.
+        app.cache.put_account(&outcome.account).await;
+    }
+    tracing::info!(
+        request_id = %http::request_id(req),
+        account_id = %id,
+        outcome = if outcome.accepted() { "accepted" } else { "rejected" },
+        business_errors = ?outcome.business_errors,
+    );
+    let body = OrderResponse {
+        current_balance: outcome.account.balance(),
+        business_errors: outcome.business_errors,
+    };
+    Ok(http::json(StatusCode::OK, &body))
+}

@@ -1,0 +1,96 @@
+//! What a function holds across invocations: built once per cold start.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Cache, Clock, Config, Store, SystemClock};
+
+pub struct App {
+    pub store: Store,
+    pub cache: Cache,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl App {
+    /// Configuration from the environment, clients built once, the system clock.
+    pub async fn from_env() -> Result<App, BoxError> {
+        let config = Config::from_env()?;
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            dynamodb_config(&sdk_config(&config).await).build(),
+        );
+        App::new(config, client, Arc::new(SystemClock))
+    }
+
+    pub fn new(
+        config: Config,
+        client: aws_sdk_dynamodb::Client,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, BoxError> {
+        let cache = match &config.redis_url {
+            Some(url) => Cache::connect(url, config.cache_ttl, config.cache_timeout)?,
+            None => Cache::disabled(),
+        };
+        let store = Store::new(client, config.table_name.clone());
+        Ok(App {
+            store,
+            cache,
+            clock,
+            config,
+        })
+    }
+}
+
+/// The AWS configuration. With a local endpoint, a fixed region and placeholder
+/// credentials stand in for the ones AWS provides to a deployed function.
+pub async fn sdk_config(config: &Config) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        );
+    if let Some(endpoint) = &config.dynamodb_endpoint {
+        loader = loader.endpoint_url(endpoint);
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+        }
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            loader = loader.region(Region::new("us-east-1"));
+        }
+    }
+    loader.load().await
+}
+
+/// A DynamoDB client configuration to add to (tests add an interceptor that counts calls).
+pub fn dynamodb_config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::config::Builder::from(sdk)
+}
+
+/// Runs a function: JSON logs, the app built once, then `handle` for every request.
+/// The app lives as long as the process, which is what a Lambda execution environment is.
+pub async fn serve<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send,
+{
+    crate::telemetry::init();
+    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    lambda_http::run(lambda_http::service_fn(|req| {
+        let response = handle(app, req);
+        async move { Ok::<_, std::convert::Infallible>(response.await) }
+    }))
+    .await
+}

@@ -1,0 +1,130 @@
+//! Redis read-through cache of account views. Every operation is bounded by a timeout and
+//! any failure is logged and treated as a miss: the cache can slow nothing down for long and
+//! never fails a request.
+
+use domain::{Account, AccountId};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::future::Future;
+use std::time::Duration;
+
+/// Writes a view only if it is newer than the one cached, so neither a late read-through
+/// fill nor a slower concurrent order can put an older state back.
+const PUT_IF_NEWER: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local v = tonumber(string.match(cur, '^(%d+):'))
+  if v and v >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[3])
+return 1
+"#;
+
+#[derive(Clone)]
+pub struct Cache {
+    inner: Option<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    conn: ConnectionManager,
+    put_if_newer: redis::Script,
+    ttl: Duration,
+    timeout: Duration,
+}
+
+impl Cache {
+    /// A cache that always misses.
+    pub fn disabled() -> Cache {
+        Cache { inner: None }
+    }
+
+    /// Prepares the connection without opening it: Redis being down at a cold start must
+    /// not stop the function. The multiplexed connection reconnects by itself.
+    pub fn connect(
+        url: &str,
+        ttl: Duration,
+        timeout: Duration,
+    ) -> Result<Cache, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(timeout);
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Cache {
+            inner: Some(Inner {
+                conn,
+                put_if_newer: redis::Script::new(PUT_IF_NEWER),
+                ttl,
+                timeout,
+            }),
+        })
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The cached JSON view of an account, if present.
+    pub async fn get_account(&self, id: AccountId) -> Option<String> {
+        let inner = self.inner.as_ref()?;
+        let mut conn = inner.conn.clone();
+        let key = key(id);
+        let cached: Option<String> = bounded(inner.timeout, "get", async move {
+            redis::cmd("GET").arg(key).query_async(&mut conn).await
+        })
+        .await?;
+        let (_version, view) = cached?
+            .split_once(':')
+            .map(|(v, j)| (v.to_owned(), j.to_owned()))?;
+        Some(view)
+    }
+
+    /// Caches the account's view unless a newer version is already there.
+    pub async fn put_account(&self, account: &Account) {
+        let Some(inner) = self.inner.as_ref() else {
+            return;
+        };
+        let view = match serde_json::to_string(&account.view()) {
+            Ok(v) => v,
+            Err(e) => return tracing::error!(error = %e, "account view did not serialize"),
+        };
+        let mut conn = inner.conn.clone();
+        let mut invocation = inner.put_if_newer.key(key(account.id));
+        invocation
+            .arg(account.version)
+            .arg(view)
+            .arg(inner.ttl.as_secs().max(1));
+        let _: Option<i64> = bounded(inner.timeout, "put", async move {
+            invocation.invoke_async(&mut conn).await
+        })
+        .await;
+    }
+}
+
+fn key(id: AccountId) -> String {
+    format!("account:{id}")
+}
+
+async fn bounded<T>(
+    limit: Duration,
+    op: &str,
+    f: impl Future<Output = redis::RedisResult<T>>,
+) -> Option<T> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, op, "cache unavailable; using DynamoDB");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = limit.as_millis() as u64,
+                op,
+                "cache timed out; using DynamoDB"
+            );
+            None
+        }
+    }
+}

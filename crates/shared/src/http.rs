@@ -1,0 +1,242 @@
+//! HTTP glue: request bodies to fields, answers to JSON, and every error to one RFC 9457
+//! problem, mapped in exactly one place (`ApiError::into_response`).
+
+use domain::{AccountId, Field};
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+
+use crate::store::StoreError;
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+const JSON: &str = "application/json";
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a request can fail with. Business-rule violations are not here: they are
+/// answers, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+    #[error("`{field}` {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("query parameter `{param}` {reason}")]
+    InvalidQuery { param: &'static str, reason: String },
+    #[error("no such account")]
+    AccountNotFound,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("the service is temporarily unavailable; retry shortly")]
+    Unavailable,
+    #[error("too many concurrent orders on this account; retry shortly")]
+    Contention,
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(detail) => {
+                tracing::error!(%detail, "DynamoDB call failed");
+                ApiError::Unavailable
+            }
+            StoreError::Contention => {
+                tracing::warn!("order gave up after repeated conflicts");
+                ApiError::Contention
+            }
+            StoreError::Malformed(m) => {
+                tracing::error!(error = %m, "stored item has an unexpected shape");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_)
+            | ApiError::NotAnObject
+            | ApiError::InvalidField { .. }
+            | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            ApiError::AccountNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable | ApiError::Contention => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::MalformedJson(_) => ("/problems/malformed-json", "Malformed JSON"),
+            ApiError::NotAnObject => ("/problems/not-an-object", "Body is not a JSON object"),
+            ApiError::InvalidField { .. } => ("/problems/invalid-field", "Invalid field"),
+            ApiError::InvalidQuery { .. } => ("/problems/invalid-query", "Invalid query parameter"),
+            ApiError::AccountNotFound => ("/problems/account-not-found", "Account not found"),
+            ApiError::RouteNotFound => ("/problems/route-not-found", "Not found"),
+            ApiError::PayloadTooLarge => ("/problems/payload-too-large", "Payload too large"),
+            ApiError::Unavailable => ("/problems/unavailable", "Service unavailable"),
+            ApiError::Contention => ("/problems/contention", "Account busy"),
+            ApiError::Internal => ("/problems/internal", "Internal error"),
+        }
+    }
+
+    /// The problem+json answer. `instance` is the request path.
+    pub fn into_response(self, instance: &str) -> Response<Body> {
+        let (kind, title) = self.kind_and_title();
+        let field = match &self {
+            ApiError::InvalidField { field, .. } => Some(*field),
+            ApiError::InvalidQuery { param, .. } => Some(*param),
+            _ => None,
+        };
+        let status = self.status();
+        let problem = Problem {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail: self.to_string(),
+            field,
+            instance: Some(instance),
+        };
+        let mut response = respond(status, PROBLEM_JSON, &problem);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+/// A JSON answer.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    respond(status, JSON, body)
+}
+
+/// A JSON answer from an already serialized body (e.g. a cached view).
+pub fn json_text(status: StatusCode, body: String) -> Response<Body> {
+    with_body(status, JSON, body)
+}
+
+fn respond<T: Serialize>(status: StatusCode, content_type: &str, body: &T) -> Response<Body> {
+    match serde_json::to_string(body) {
+        Ok(text) => with_body(status, content_type, text),
+        Err(e) => {
+            tracing::error!(error = %e, "response did not serialize");
+            with_body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                PROBLEM_JSON,
+                r#"{"type":"/problems/internal","title":"Internal error","status":500}"#.into(),
+            )
+        }
+    }
+}
+
+fn with_body(status: StatusCode, content_type: &str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_str(content_type).expect("ASCII"),
+    );
+    response
+}
+
+/// The top-level members of a JSON object body, numbers kept as their source text.
+pub struct Fields(HashMap<String, Box<RawValue>>);
+
+impl Fields {
+    pub fn get(&self, name: &str) -> Field {
+        let Some(raw) = self.0.get(name) else {
+            return Field::Missing;
+        };
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => serde_json::from_str(text).map_or(Field::Other, Field::Text),
+            Some(b'-' | b'0'..=b'9') => Field::Number(text.to_owned()),
+            Some(b'n') => Field::Null,
+            _ => Field::Other,
+        }
+    }
+}
+
+/// Reads a body that must be a JSON object of at most 16 KiB.
+pub fn object_body(req: &Request) -> Result<Fields, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let raw: &RawValue =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    if !raw.get().starts_with('{') {
+        return Err(ApiError::NotAnObject);
+    }
+    let map =
+        serde_json::from_str(raw.get()).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(Fields(map))
+}
+
+/// The `{id}` of `/accounts/{id}...`: from API Gateway's path parameters, else from the path
+/// itself. Anything that is not a canonical positive integer names no account.
+pub fn account_id(req: &Request) -> Result<AccountId, ApiError> {
+    let params = req.path_parameters();
+    let from_path = || {
+        let path = req.uri().path();
+        let mut segments = path
+            .trim_matches('/')
+            .split('/')
+            .skip_while(|s| *s != "accounts")
+            .skip(1);
+        segments.next().map(str::to_owned)
+    };
+    let raw = params
+        .first("id")
+        .map(str::to_owned)
+        .or_else(from_path)
+        .ok_or(ApiError::AccountNotFound)?;
+    AccountId::parse(&raw).ok_or(ApiError::AccountNotFound)
+}
+
+/// A query string parameter; the first if repeated.
+pub fn query(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_owned)
+}
+
+/// The path the request was made to, for problem `instance` members and logs.
+pub fn path(req: &Request) -> String {
+    req.raw_http_path().to_owned()
+}
+
+/// The Lambda request id, for correlating logs.
+pub fn request_id(req: &Request) -> String {
+    req.lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default()
+}
+
+/// Ends a request: the answer, or its error as a problem for `instance`.
+pub fn finish(instance: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|e| e.into_response(instance))
+}

@@ -1,1 +1,152 @@
+//! Test harness: a fresh table per test on the DynamoDB Local and redis-server that
+//! `make test` starts (their addresses arrive as `DYNAMODB_ENDPOINT` and `REDIS_URL`), a
+//! DynamoDB call counter, API Gateway events from `events/`, and an HTTP client for the
+//! local API (`API_URL`).
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use lambda_http::{Body, Request, Response};
+use shared::{App, Clock, Config, FixedClock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub mod http_client;
+
+/// 2019-10-17 10:20:25 in Mexico City: the spec's example, inside market hours.
+pub const OPEN_TS: i64 = 1_571_325_625;
+/// 2020-03-04 16:57:25 in Mexico City: after the close.
+pub const CLOSED_TS: i64 = 1_583_362_645;
+/// The server's "now" in tests: 2026-01-01.
+pub const NOW: i64 = 1_767_225_600;
+
+pub fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with `make test`, which starts DynamoDB Local, redis-server and the API")
+    })
+}
+
+/// Counts DynamoDB HTTP requests (attempts, so SDK retries count too).
+#[derive(Debug, Default, Clone)]
+pub struct CallCounter(Arc<AtomicUsize>);
+
+impl CallCounter {
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub calls: CallCounter,
+    pub clock: Arc<FixedClock>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+pub fn unique_table() -> String {
+    format!("test-{}-{:016x}", std::process::id(), fastrand::u64(..))
+}
+
+pub fn config(table: &str, redis_url: Option<String>) -> Config {
+    let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+    config.table_name = table.to_owned();
+    config.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
+    config.redis_url = redis_url;
+    config.cache_ttl = Duration::from_secs(60);
+    config
+}
+
+/// An app on a new, empty table, with the cache on the harness's Redis.
+pub async fn fresh_app() -> TestApp {
+    app_with(config(&unique_table(), Some(required_env("REDIS_URL")))).await
+}
+
+/// An app with the given configuration; its table is created if missing.
+pub async fn app_with(config: Config) -> TestApp {
+    let calls = CallCounter::default();
+    let sdk = shared::app::sdk_config(&config).await;
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        shared::app::dynamodb_config(&sdk)
+            .interceptor(calls.clone())
+            .build(),
+    );
+    let clock = Arc::new(FixedClock::new(NOW));
+    let app = App::new(config, client, clock.clone() as Arc<dyn Clock>).expect("app builds");
+    app.store.create_table().await.expect("table is created");
+    calls.take();
+    TestApp {
+        app: Arc::new(app),
+        calls,
+        clock,
+    }
+}
+
+/// An API Gateway REST proxy event from `events/`, as the function receives it.
+pub fn event(name: &str) -> Request {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A copy of an event with another body.
+pub fn with_body(mut req: Request, body: impl Into<Body>) -> Request {
+    *req.body_mut() = body.into();
+    req
+}
+
+pub fn json_of(resp: &Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(resp.body().as_ref()).unwrap_or_else(|e| {
+        panic!(
+            "body is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(resp.body().as_ref())
+        )
+    })
+}
+
+pub fn content_type(resp: &Response<Body>) -> &str {
+    resp.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// An order body.
+pub fn order(ts: i64, op: &str, issuer: &str, shares: u64, price: &str) -> String {
+    format!(
+        r#"{{"timestamp":{ts},"operation":"{op}","issuer_name":"{issuer}","total_shares":{shares},"share_price":{price}}}"#
+    )
+}
+
+/// The event for a route with the account id in its path and the given body.
+pub fn request(route: &str, id: u64, body: &str) -> Request {
+    use lambda_http::RequestExt;
+    let req = event(route);
+    let mut params = std::collections::HashMap::new();
+    params.insert("id".to_owned(), id.to_string());
+    with_body(req, body.to_owned()).with_path_parameters(params)
+}

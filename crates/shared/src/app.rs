@@ -34,7 +34,12 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Result<App, BoxError> {
         let cache = match &config.redis_url {
-            Some(url) => Cache::connect(url, config.cache_ttl, config.cache_timeout)?,
+            Some(url) => Cache::connect(
+                url,
+                &config.table_name,
+                config.cache_ttl,
+                config.cache_timeout,
+            )?,
             None => Cache::disabled(),
         };
         let store = Store::new(client, config.table_name.clone());

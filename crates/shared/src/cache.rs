@@ -27,6 +27,8 @@ pub struct Cache {
 #[derive(Clone)]
 struct Inner {
     conn: ConnectionManager,
+    /// Keeps tables that share one Redis apart: the table name.
+    namespace: String,
     put_if_newer: redis::Script,
     ttl: Duration,
     timeout: Duration,
@@ -42,6 +44,7 @@ impl Cache {
     /// not stop the function. The multiplexed connection reconnects by itself.
     pub fn connect(
         url: &str,
+        namespace: &str,
         ttl: Duration,
         timeout: Duration,
     ) -> Result<Cache, redis::RedisError> {
@@ -55,6 +58,7 @@ impl Cache {
         Ok(Cache {
             inner: Some(Inner {
                 conn,
+                namespace: namespace.to_owned(),
                 put_if_newer: redis::Script::new(PUT_IF_NEWER),
                 ttl,
                 timeout,
@@ -70,7 +74,7 @@ impl Cache {
     pub async fn get_account(&self, id: AccountId) -> Option<String> {
         let inner = self.inner.as_ref()?;
         let mut conn = inner.conn.clone();
-        let key = key(id);
+        let key = inner.key(id);
         let cached: Option<String> = bounded(inner.timeout, "get", async move {
             redis::cmd("GET").arg(key).query_async(&mut conn).await
         })
@@ -91,7 +95,7 @@ impl Cache {
             Err(e) => return tracing::error!(error = %e, "account view did not serialize"),
         };
         let mut conn = inner.conn.clone();
-        let mut invocation = inner.put_if_newer.key(key(account.id));
+        let mut invocation = inner.put_if_newer.key(inner.key(account.id));
         invocation
             .arg(account.version)
             .arg(view)
@@ -103,8 +107,15 @@ impl Cache {
     }
 }
 
-fn key(id: AccountId) -> String {
-    format!("account:{id}")
+impl Inner {
+    fn key(&self, id: AccountId) -> String {
+        account_key(&self.namespace, id)
+    }
+}
+
+/// The key under which `Cache::connect(_, namespace, ..)` caches an account.
+pub fn account_key(namespace: &str, id: AccountId) -> String {
+    format!("{namespace}:account:{id}")
 }
 
 async fn bounded<T>(

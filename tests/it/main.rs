@@ -1,0 +1,9 @@
+//! Integration tests against the DynamoDB Local, redis-server and local API that `make test`
+//! starts. One binary, so the SDK is linked once.
+
+mod cache;
+mod concurrency;
+mod garbage;
+mod handlers;
+mod http_api;
+mod store;

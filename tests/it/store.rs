@@ -1,0 +1,201 @@
+//! The store's access patterns on DynamoDB Local, and how many calls each order costs.
+
+use brokerage_tests::*;
+use domain::{AccountId, BusinessError, Cash, Field, MarketHours, Order};
+
+fn cash(s: &str) -> Cash {
+    Cash::parse(&Field::Number(s.into())).unwrap()
+}
+
+fn parse(body: &str) -> Order {
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).unwrap();
+    Order::parse(
+        |k| match v.get(k) {
+            None => Field::Missing,
+            Some(serde_json::Value::String(s)) => Field::Text(s.clone()),
+            Some(serde_json::Value::Number(n)) => Field::Number(n.to_string()),
+            Some(_) => Field::Other,
+        },
+        NOW,
+    )
+    .expect("a valid order")
+}
+
+#[tokio::test]
+async fn accounts_round_trip_and_unknown_ones_are_none() {
+    let t = fresh_app().await;
+    let opened = t.store.open_account(cash("1000.25"), NOW).await.unwrap();
+    assert_eq!(opened.id, AccountId(1));
+    assert_eq!(t.store.load_account(opened.id).await.unwrap(), Some(opened));
+    assert_eq!(t.store.load_account(AccountId(2)).await.unwrap(), None);
+    let second = t.store.open_account(cash("0"), NOW).await.unwrap();
+    assert_eq!(second.id, AccountId(2));
+}
+
+#[tokio::test]
+async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
+    let t = fresh_app().await;
+    let m = MarketHours::default();
+    let id = t.store.open_account(cash("1000"), NOW).await.unwrap().id;
+    t.calls.take();
+
+    let out = t
+        .store
+        .place_order(id, &parse(&order(OPEN_TS, "BUY", "AAPL", 2, "50")), &m, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(out.accepted());
+    assert_eq!(
+        t.calls.take(),
+        2,
+        "accepted order: one TransactGetItems, one TransactWriteItems"
+    );
+
+    let out = t
+        .store
+        .place_order(
+            id,
+            &parse(&order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000")),
+            &m,
+            NOW,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.business_errors,
+        vec![BusinessError::InsufficientBalance]
+    );
+    assert_eq!(t.calls.take(), 1, "rejected order: the read only");
+
+    let out = t
+        .store
+        .place_order(
+            id,
+            &parse(&order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")),
+            &m,
+            NOW,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.business_errors,
+        vec![BusinessError::DuplicatedOperation]
+    );
+    assert_eq!(t.calls.take(), 1);
+
+    let out = t
+        .store
+        .place_order(
+            id,
+            &parse(&order(CLOSED_TS, "SELL", "AAPL", 1, "50")),
+            &m,
+            NOW,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.business_errors, vec![BusinessError::ClosedMarket]);
+    assert_eq!(t.calls.take(), 1);
+
+    assert!(t
+        .store
+        .place_order(
+            AccountId(99),
+            &parse(&order(OPEN_TS, "BUY", "X", 1, "1")),
+            &m,
+            NOW
+        )
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(t.calls.take(), 1);
+}
+
+#[tokio::test]
+async fn the_handlers_cost_the_same_calls_as_the_store() {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    t.calls.take();
+    place_order::handle(
+        &t,
+        request("place-order", 1, &order(OPEN_TS, "BUY", "X", 1, "10")),
+    )
+    .await;
+    assert_eq!(t.calls.take(), 2, "accepted");
+    place_order::handle(
+        &t,
+        request(
+            "place-order",
+            1,
+            &order(OPEN_TS + 600, "BUY", "X", 1, "1000"),
+        ),
+    )
+    .await;
+    assert_eq!(t.calls.take(), 1, "rejected by a rule");
+    place_order::handle(&t, request("place-order", 1, r#"{"operation":"HOLD"}"#)).await;
+    assert_eq!(t.calls.take(), 1, "invalid order");
+}
+
+#[tokio::test]
+async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
+    // Two stores on one table: the second commits between the first's read and write.
+    let t = fresh_app().await;
+    let m = MarketHours::default();
+    let id = t.store.open_account(cash("100"), NOW).await.unwrap().id;
+    let a = t
+        .store
+        .place_order(id, &parse(&order(OPEN_TS, "BUY", "X", 1, "60")), &m, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.accepted());
+    let b = t
+        .store
+        .place_order(
+            id,
+            &parse(&order(OPEN_TS + 600, "BUY", "Y", 1, "60")),
+            &m,
+            NOW,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.business_errors, vec![BusinessError::InsufficientBalance]);
+    assert_eq!(b.account.cash, cash("40"));
+}
+
+#[tokio::test]
+async fn amounts_are_stored_as_exact_dynamodb_numbers() {
+    let t = fresh_app().await;
+    let m = MarketHours::default();
+    let id = t.store.open_account(cash("0.30"), NOW).await.unwrap().id;
+    t.store
+        .place_order(id, &parse(&order(OPEN_TS, "BUY", "X", 3, "0.1")), &m, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    let raw = t
+        .store
+        .client()
+        .get_item()
+        .table_name(t.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT#1".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let item = raw.item().unwrap();
+    assert_eq!(item["cash"].as_n().unwrap(), "0");
+    let holding = item["holdings"].as_m().unwrap()["X"].as_m().unwrap();
+    assert_eq!(holding["price"].as_n().unwrap(), "0.1");
+    assert_eq!(holding["shares"].as_n().unwrap(), "3");
+}

@@ -63,13 +63,15 @@ start() {
 
 # Starts redis-server and DynamoDB Local on free loopback ports, exports their addresses.
 start_stack() {
-  local redis_port ddb_port jar
+  local redis_port ddb_port jar lib
   redis_port=${REDIS_PORT:-$(free_port)}
   ddb_port=${DYNAMODB_PORT:-$(free_port)}
   jar=$(dynamodb_jar)
   start redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no
-  start dynamodb java -Xmx1g -Djava.library.path="$(dirname "$jar")/DynamoDBLocal_lib" -jar "$jar" \
-    -inMemory -port "$ddb_port" -disableTelemetry
+  lib=$(dirname "$jar")/DynamoDBLocal_lib
+  # Through a launcher that binds it to 127.0.0.1: DynamoDB Local itself listens everywhere.
+  start dynamodb java -Xmx1g -Djava.library.path="$lib" -cp "$jar:$lib/*" \
+    "$ROOT/scripts/DynamoDBLocalLoopback.java" -inMemory -port "$ddb_port" -disableTelemetry
   wait_port "$redis_port" redis "$(cat "$RUN/redis.pid")"
   wait_port "$ddb_port" dynamodb "$(cat "$RUN/dynamodb.pid")"
   export REDIS_URL=redis://127.0.0.1:$redis_port/ DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port

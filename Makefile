@@ -14,8 +14,7 @@ stop:
 	@bash -c 'source scripts/lib.sh && stop_all'
 
 lint:
-	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	@bash scripts/lint.sh
 
 fmt:
 	cargo fmt --all

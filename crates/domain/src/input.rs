@@ -1,6 +1,39 @@
 //! A JSON value as the edge hands it over: numbers keep their exact source text, so no
 //! amount ever passes through a binary float.
 
+use rust_decimal::Decimal;
+
+/// A JSON number's exact value, or `None` if `Decimal` cannot hold it without rounding
+/// (more than 28 significant digits, or too large or too small).
+fn exact_decimal(text: &str) -> Option<Decimal> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let mut d = Decimal::from_str_exact(mantissa).ok()?;
+    if d.is_zero() {
+        return Some(Decimal::ZERO);
+    }
+    d = d.normalize();
+    if exponent < 0 {
+        let scale = d.scale().checked_add(exponent.unsigned_abs())?;
+        d.set_scale(scale).ok()?;
+    } else {
+        // Beyond 10^28 nothing fits; the bound also keeps the loop short.
+        if exponent > 28 {
+            return None;
+        }
+        for _ in 0..exponent {
+            if d.scale() > 0 {
+                d.set_scale(d.scale() - 1).ok()?;
+            } else {
+                d = d.checked_mul(Decimal::TEN)?;
+            }
+        }
+    }
+    Some(d)
+}
+
 /// One field of a request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
@@ -15,16 +48,11 @@ pub enum Field {
 
 impl Field {
     /// A JSON number as an exact decimal; `None` for anything else or out of `Decimal` range.
-    pub fn as_decimal(&self) -> Option<rust_decimal::Decimal> {
+    pub fn as_decimal(&self) -> Option<Decimal> {
         let Field::Number(text) = self else {
             return None;
         };
-        let parsed = if text.contains(['e', 'E']) {
-            rust_decimal::Decimal::from_scientific(text).ok()
-        } else {
-            text.parse().ok()
-        };
-        parsed.map(|d: rust_decimal::Decimal| d.normalize())
+        exact_decimal(text).map(|d| d.normalize())
     }
 
     /// A JSON number with an integral value (`2` or `2.0`), as `i64`.
@@ -67,7 +95,50 @@ mod tests {
             "1000.5"
         );
         assert_eq!(Field::Number("1e400".into()).as_decimal(), None);
+        assert_eq!(Field::Number("1e-400".into()).as_decimal(), None);
+        assert_eq!(
+            Field::Number("0e999999999".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "0"
+        );
+        assert_eq!(
+            Field::Number("15E-1".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "1.5"
+        );
+        assert_eq!(
+            Field::Number("1.25e2".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "125"
+        );
+        assert_eq!(
+            Field::Number("-2.5e+1".into())
+                .as_decimal()
+                .unwrap()
+                .to_string(),
+            "-25"
+        );
         assert_eq!(Field::Text("1".into()).as_decimal(), None);
+    }
+
+    #[test]
+    fn digits_beyond_decimal_precision_are_refused_not_rounded() {
+        // 31 significant digits: rounding would turn this into a valid price of 1.
+        assert_eq!(
+            Field::Number("1.000000000000000000000000000001".into()).as_decimal(),
+            None
+        );
+        assert_eq!(
+            Field::Number("1.000000000000000000000000000001e0".into()).as_decimal(),
+            None
+        );
+        assert_eq!(Field::Number("9".repeat(40)).as_decimal(), None);
     }
 
     #[test]

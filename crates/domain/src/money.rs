@@ -48,6 +48,8 @@ pub enum CashError {
     TooPrecise,
     #[error("must be below 10^12")]
     TooLarge,
+    #[error("must be a number from 0 to below 10^12 with at most 2 decimal places")]
+    OutOfRange,
 }
 
 impl Cash {
@@ -57,7 +59,7 @@ impl Cash {
     pub fn parse(field: &Field) -> Result<Cash, CashError> {
         let value = match field {
             Field::Missing | Field::Null => return Err(CashError::Missing),
-            Field::Number(_) => field.as_decimal().ok_or(CashError::TooLarge)?,
+            Field::Number(_) => field.as_decimal().ok_or(CashError::OutOfRange)?,
             Field::Text(_) | Field::Other => return Err(CashError::NotANumber),
         };
         if value.is_sign_negative() && !value.is_zero() {
@@ -240,7 +242,8 @@ mod tests {
         assert_eq!(Cash::parse(&num("-1")), Err(CashError::Negative));
         assert_eq!(Cash::parse(&num("1.001")), Err(CashError::TooPrecise));
         assert_eq!(Cash::parse(&num("1000000000000")), Err(CashError::TooLarge));
-        assert_eq!(Cash::parse(&num("1e400")), Err(CashError::TooLarge));
+        assert_eq!(Cash::parse(&num("1e400")), Err(CashError::OutOfRange));
+        assert_eq!(Cash::parse(&num("1e-400")), Err(CashError::OutOfRange));
     }
 
     #[test]

@@ -6,4 +6,6 @@ mod concurrency;
 mod garbage;
 mod handlers;
 mod http_api;
+mod observability;
+mod openapi;
 mod store;

@@ -59,6 +59,27 @@ pub struct TestApp {
     pub app: Arc<App>,
     pub calls: CallCounter,
     pub clock: Arc<FixedClock>,
+    /// The EMF documents the app has written.
+    pub metric_lines: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestApp {
+    /// The metrics written so far as (name, business error dimension) pairs, then forgotten.
+    pub fn take_metrics(&self) -> Vec<(String, Option<String>)> {
+        let lines = std::mem::take(&mut *self.metric_lines.lock().unwrap());
+        lines
+            .iter()
+            .map(|line| {
+                let doc: serde_json::Value = serde_json::from_str(line).expect("EMF is JSON");
+                let name = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
+                    .as_str()
+                    .expect("one metric")
+                    .to_owned();
+                assert_eq!(doc[&name], 1, "{line}");
+                (name, doc["BusinessError"].as_str().map(str::to_owned))
+            })
+            .collect()
+    }
 }
 
 impl std::ops::Deref for TestApp {
@@ -88,6 +109,23 @@ pub async fn fresh_app() -> TestApp {
 
 /// An app with the given configuration; its table is created if missing.
 pub async fn app_with(config: Config) -> TestApp {
+    let t = build_app(config).await;
+    t.store.create_table().await.expect("table is created");
+    t.calls.take();
+    t
+}
+
+/// An app whose DynamoDB endpoint refuses every connection (nothing listens on port 1),
+/// without a cache.
+pub async fn app_without_dynamodb() -> TestApp {
+    let mut config = config(&unique_table(), None);
+    config.dynamodb_endpoint = Some("http://127.0.0.1:1".into());
+    build_app(config).await
+}
+
+/// The app a function builds at cold start, but with a fixed clock, a client that counts
+/// its calls, and metrics kept in memory.
+async fn build_app(config: Config) -> TestApp {
     let calls = CallCounter::default();
     let sdk = shared::app::sdk_config(&config).await;
     let client = aws_sdk_dynamodb::Client::from_conf(
@@ -96,13 +134,14 @@ pub async fn app_with(config: Config) -> TestApp {
             .build(),
     );
     let clock = Arc::new(FixedClock::new(NOW));
-    let app = App::new(config, client, clock.clone() as Arc<dyn Clock>).expect("app builds");
-    app.store.create_table().await.expect("table is created");
-    calls.take();
+    let mut app = App::new(config, client, clock.clone() as Arc<dyn Clock>).expect("app builds");
+    let (metrics, metric_lines) = shared::Metrics::memory("Brokerage/test", "test");
+    app.metrics = metrics;
     TestApp {
         app: Arc::new(app),
         calls,
         clock,
+        metric_lines,
     }
 }
 

@@ -17,6 +17,19 @@ pub enum BusinessError {
     InsufficientStocks,
 }
 
+impl BusinessError {
+    /// The code as it appears in `business_errors`.
+    pub fn code(self) -> &'static str {
+        match self {
+            BusinessError::InvalidOperation => "INVALID_OPERATION",
+            BusinessError::ClosedMarket => "CLOSED_MARKET",
+            BusinessError::DuplicatedOperation => "DUPLICATED_OPERATION",
+            BusinessError::InsufficientBalance => "INSUFFICIENT_BALANCE",
+            BusinessError::InsufficientStocks => "INSUFFICIENT_STOCKS",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// The state the order produces.

@@ -288,3 +288,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn each_business_error_code_is_its_wire_name() {
+    use BusinessError::*;
+    for e in [
+        InvalidOperation,
+        ClosedMarket,
+        DuplicatedOperation,
+        InsufficientBalance,
+        InsufficientStocks,
+    ] {
+        assert_eq!(serde_json::to_value(e).unwrap(), e.code());
+    }
+}

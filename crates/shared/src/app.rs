@@ -6,26 +6,31 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
-use crate::{Cache, Clock, Config, Store, SystemClock};
+use crate::{Cache, Clock, Config, Metrics, Store, SystemClock};
 
 pub struct App {
     pub store: Store,
     pub cache: Cache,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
+    pub metrics: Metrics,
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl App {
-    /// Configuration from the environment, clients built once, the system clock.
+    /// Configuration from the environment, clients built once, the system clock, metrics
+    /// on stdout.
     pub async fn from_env() -> Result<App, BoxError> {
         let config = Config::from_env()?;
         let client = aws_sdk_dynamodb::Client::from_conf(
             dynamodb_config(&sdk_config(&config).await).build(),
         );
-        App::new(config, client, Arc::new(SystemClock))
+        let mut app = App::new(config, client, Arc::new(SystemClock))?;
+        app.metrics = Metrics::stdout(&app.config.metrics_namespace, &function_name());
+        Ok(app)
     }
 
     pub fn new(
@@ -48,8 +53,20 @@ impl App {
             cache,
             clock,
             config,
+            metrics: Metrics::off(),
         })
     }
+}
+
+/// Lambda names the function; elsewhere (cargo lambda watch, tests) the binary does.
+fn function_name() -> String {
+    std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+        .ok()
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.file_name()?.to_string_lossy().into_owned())
+        })
+        .unwrap_or_default()
 }
 
 /// The AWS configuration. With a local endpoint, a fixed region and placeholder
@@ -93,9 +110,25 @@ where
 {
     crate::telemetry::init();
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
-    lambda_http::run(lambda_http::service_fn(|req| {
+    lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
+        // Every log line of the request carries its id and route (never its body).
+        let span = tracing::info_span!(
+            "request",
+            request_id = %crate::http::request_id(&req),
+            route = %crate::http::route(&req),
+        );
+        let started = std::time::Instant::now();
         let response = handle(app, req);
-        async move { Ok::<_, std::convert::Infallible>(response.await) }
+        async move {
+            let response = response.await;
+            tracing::info!(
+                status = response.status().as_u16(),
+                latency_ms = started.elapsed().as_secs_f64() * 1e3,
+                "request done"
+            );
+            Ok::<_, std::convert::Infallible>(response)
+        }
+        .instrument(span)
     }))
     .await
 }

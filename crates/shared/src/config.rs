@@ -14,6 +14,8 @@ pub struct Config {
     /// Upper bound on any one cache operation before it is abandoned for DynamoDB.
     pub cache_timeout: Duration,
     pub market: MarketHours,
+    /// CloudWatch namespace of the EMF metrics.
+    pub metrics_namespace: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,7 @@ impl Config {
                 &or("MARKET_CLOSE", "15:00"),
                 &or("MARKET_DAYS", ""),
             )?,
+            metrics_namespace: or("METRICS_NAMESPACE", "Brokerage"),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use domain::{AccountId, Field};
 use lambda_http::http::{header, StatusCode};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -227,6 +228,21 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
 /// The path the request was made to, for problem `instance` members and logs.
 pub fn path(req: &Request) -> String {
     req.raw_http_path().to_owned()
+}
+
+/// The route as API Gateway names it (`POST /accounts/{id}/orders`), for logs; the raw path
+/// where there is no resource (a plain HTTP request).
+pub fn route(req: &Request) -> String {
+    let resource = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.resource_path.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        _ => None,
+    };
+    match resource {
+        Some(r) if r.contains(' ') => r,
+        Some(r) => format!("{} {r}", req.method()),
+        None => format!("{} {}", req.method(), req.raw_http_path()),
+    }
 }
 
 /// The Lambda request id, for correlating logs.

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod http;
 pub mod items;
+pub mod metrics;
 pub mod store;
 pub mod telemetry;
 
@@ -16,4 +17,5 @@ pub use app::{serve, App};
 pub use cache::Cache;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::Config;
+pub use metrics::Metrics;
 pub use store::{OrderOutcome, OrdersPage, Store, StoreError};

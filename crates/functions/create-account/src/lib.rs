@@ -17,7 +17,8 @@ async fn open(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         reason: e.to_string(),
     })?;
     let account = app.store.open_account(cash, app.clock.now()).await?;
-    tracing::info!(request_id = %http::request_id(req), account_id = %account.id, outcome = "opened");
+    app.metrics.count("AccountsOpened", &[]);
+    tracing::info!(account_id = %account.id, outcome = "opened");
     let mut response = http::json(StatusCode::CREATED, &account.view());
     let location =
         header::HeaderValue::from_str(&format!("/accounts/{}", account.id)).expect("ASCII");

@@ -12,7 +12,8 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 async fn balance(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let id = http::account_id(req)?;
     if let Some(view) = app.cache.get_account(id).await {
-        tracing::info!(request_id = %http::request_id(req), account_id = %id, cache = "hit");
+        app.metrics.count("CacheHits", &[]);
+        tracing::info!(account_id = %id, cache = "hit", outcome = "found");
         return Ok(http::json_text(StatusCode::OK, view));
     }
     let account = app
@@ -20,7 +21,8 @@ async fn balance(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .load_account(id)
         .await?
         .ok_or(ApiError::AccountNotFound)?;
+    app.metrics.count("CacheMisses", &[]);
     app.cache.put_account(&account).await;
-    tracing::info!(request_id = %http::request_id(req), account_id = %id, cache = "miss");
+    tracing::info!(account_id = %id, cache = "miss", outcome = "found");
     Ok(http::json(StatusCode::OK, &account.view()))
 }

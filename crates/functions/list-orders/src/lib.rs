@@ -47,7 +47,7 @@ async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .orders_page(id, limit, before)
         .await?
         .ok_or(ApiError::AccountNotFound)?;
-    tracing::info!(request_id = %http::request_id(req), account_id = %id, orders = page.orders.len());
+    tracing::info!(account_id = %id, orders = page.orders.len(), outcome = "listed");
     let body = OrdersResponse {
         orders: page.orders,
         next_cursor: page.next.map(encode_cursor),

@@ -41,8 +41,17 @@ async fn place(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         // Before answering, so no read after this response sees the older balance.
         app.cache.put_account(&outcome.account).await;
     }
+    if outcome.accepted() {
+        app.metrics.count("OrdersAccepted", &[]);
+    } else {
+        app.metrics.count("OrdersRejected", &[]);
+    }
+    // One count per rule broken, so a dashboard can say why orders are refused.
+    for error in &outcome.business_errors {
+        app.metrics
+            .count("OrdersRejected", &[("BusinessError", error.code())]);
+    }
     tracing::info!(
-        request_id = %http::request_id(req),
         account_id = %id,
         outcome = if outcome.accepted() { "accepted" } else { "rejected" },
         business_errors = ?outcome.business_errors,

@@ -1,11 +1,12 @@
 # The two commands: `make run` serves the API locally, `make test` runs every test.
 # Both install what is missing first (see scripts/lib.sh).
 
-.PHONY: run test stop lint fmt
+.PHONY: run test stop lint sam-build fmt
 
 run:
 	@bash scripts/run.sh
 
+# Lint, every test, the Postman collection, and `sam build` of every function.
 test:
 	@bash scripts/test.sh
 
@@ -15,6 +16,9 @@ stop:
 
 lint:
 	@bash scripts/lint.sh
+
+sam-build:
+	@bash scripts/sam-build.sh
 
 fmt:
 	cargo fmt --all

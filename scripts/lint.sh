@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# make lint: formatting, clippy with warnings as errors, and the SAM template.
+# make lint: formatting, clippy with warnings as errors, the SAM template (cfn-lint and
+# sam validate --lint, offline with a placeholder region) and samconfig.toml against it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-if ! command -v cfn-lint >/dev/null || ! cfn-lint --version >/dev/null 2>&1; then
-  log "installing cfn-lint (PyPI) into .tools/venv"
-  [ -x "$TOOLS/venv/bin/pip" ] || python3 -m venv "$TOOLS/venv"
-  "$TOOLS/venv/bin/pip" install -q cfn-lint
-fi
+ensure_deps
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cfn-lint template.yaml
+sam validate --lint --region us-east-1
+python scripts/check_samconfig.py
 log "lint clean"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# make test: install what is missing, build, start DynamoDB Local, redis-server and the API
-# (cargo lambda watch) on free loopback ports, run every test, stop what it started.
+# make test: install what is missing, lint, build, start DynamoDB Local, redis-server and the
+# API (cargo lambda watch) on free loopback ports, run every test and the Postman collection
+# (newman), stop what it started, then check that `sam build` builds every function.
+# Arguments go to the test binaries (a name filter); with them, only cargo test runs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_deps
+[ $# -gt 0 ] || bash scripts/lint.sh
 log "building"
 cargo build --workspace --all-targets
 trap 'stop_all' EXIT
@@ -21,8 +24,21 @@ out=$RUN/test-output.log
 set +e
 cargo test --workspace --lib --bins --tests -- "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
+newman_status=0
+if [ $# -eq 0 ]; then
+  log "the Postman collection against the local API (newman)"
+  newman run postman/brokerage.postman_collection.json -e postman/local.postman_environment.json \
+    --env-var "baseUrl=$API_URL" --reporters cli --color off --disable-unicode | tee "$RUN/newman.log"
+  newman_status=${PIPESTATUS[0]}
+fi
 set -e
+stop_all
 # One closing line for the whole run: the sum of every test binary's result line.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$out"
-exit "$status"
+summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed", p, f }' "$out")
+if [ $# -eq 0 ]; then
+  summary+=$(awk -F'|' '/assertions/ { gsub(/ /, ""); printf "; newman: %s assertions, %s failed", $3, $4 }' "$RUN/newman.log")
+fi
+[ "$status" -eq 0 ] && [ "$newman_status" -eq 0 ] || { echo "$summary"; exit 1; }
+[ $# -gt 0 ] || bash scripts/sam-build.sh
+echo "$summary"

@@ -57,3 +57,22 @@ async fn balance_reads_count_cache_hits_and_misses() {
         vec![named("CacheMisses", None), named("CacheHits", None)]
     );
 }
+
+#[test]
+fn logs_name_the_route_as_api_gateway_does() {
+    assert_eq!(
+        shared::http::route(&event("place-order")),
+        "POST /accounts/{id}/orders"
+    );
+    assert_eq!(
+        shared::http::route(&event("get-account")),
+        "GET /accounts/{id}"
+    );
+    // No API Gateway resource (a plain HTTP request): the method and the path.
+    let plain = lambda_http::http::Request::builder()
+        .method("GET")
+        .uri("http://127.0.0.1/accounts/7")
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    assert_eq!(shared::http::route(&plain), "GET /accounts/7");
+}

@@ -227,7 +227,11 @@ pub fn query(req: &Request, name: &str) -> Option<String> {
 
 /// The path the request was made to, for problem `instance` members and logs.
 pub fn path(req: &Request) -> String {
-    req.raw_http_path().to_owned()
+    // API Gateway's path without the stage prefix, when the request came through it.
+    match req.raw_http_path() {
+        "" => req.uri().path().to_owned(),
+        raw => raw.to_owned(),
+    }
 }
 
 /// The route as API Gateway names it (`POST /accounts/{id}/orders`), for logs; the raw path
@@ -235,13 +239,15 @@ pub fn path(req: &Request) -> String {
 pub fn route(req: &Request) -> String {
     let resource = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.resource_path.clone(),
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.route_key.clone().filter(|r| r != "$default")
+        }
         _ => None,
     };
     match resource {
         Some(r) if r.contains(' ') => r,
         Some(r) => format!("{} {r}", req.method()),
-        None => format!("{} {}", req.method(), req.raw_http_path()),
+        None => format!("{} {}", req.method(), path(req)),
     }
 }
 

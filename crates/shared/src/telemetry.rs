@@ -1,15 +1,22 @@
-//! JSON logs for CloudWatch, one line per event, level from `RUST_LOG` (default `info`).
+//! JSON logs for CloudWatch, one line per event. The level comes from `RUST_LOG`, else from
+//! the function's `ApplicationLogLevel` (Lambda's `AWS_LAMBDA_LOG_LEVEL`), else `info`.
 
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let lambda_level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .map(|l| l.to_lowercase())
+        .unwrap_or_else(|_| "info".into());
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&lambda_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     // A second call (tests start many apps in one process) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_target(false)
         .with_current_span(true)
+        .with_span_list(false)
         .flatten_event(true)
         .try_init();
 }

@@ -45,7 +45,7 @@ async fn set_cash_in_dynamodb(t: &TestApp, id: u64, cash: &str) {
 async fn a_read_fills_the_cache_and_the_next_read_is_served_from_it() {
     let t = fresh_app().await;
     create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 500}"#)).await;
-    let key = shared::cache::account_key(&t.config.table_name, AccountId(1));
+    let key = shared::cache::account_key(&t.config.table_name, &owner(), AccountId(1));
     assert_eq!(redis_get(&key).await, None);
 
     t.calls.take();
@@ -85,7 +85,12 @@ async fn an_accepted_order_updates_the_cache_before_it_answers() {
 async fn an_older_state_never_replaces_a_newer_one_in_the_cache() {
     let t = fresh_app().await;
     create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 1000}"#)).await;
-    let before = t.store.load_account(AccountId(1)).await.unwrap().unwrap();
+    let before = t
+        .store
+        .load_account(&owner(), AccountId(1))
+        .await
+        .unwrap()
+        .unwrap();
     place_order::handle(&t, event("place-order")).await;
     // A slow reader that loaded the account before the order now fills the cache.
     t.cache.put_account(&before).await;
@@ -140,7 +145,7 @@ async fn a_redis_that_never_answers_costs_at_most_the_cache_timeout() {
     let t = app_with(c).await;
     create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 10}"#)).await;
     // Warm the DynamoDB connection so only the cache's share is timed.
-    t.store.load_account(AccountId(1)).await.unwrap();
+    t.store.load_account(&owner(), AccountId(1)).await.unwrap();
 
     let started = Instant::now();
     let r = get_account::handle(&t, event("get-account")).await;

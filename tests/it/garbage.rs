@@ -83,7 +83,7 @@ async fn garbage_at_every_route_never_gets_a_5xx_and_changes_nothing() {
     create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
     let before = t
         .store
-        .load_account(domain::AccountId(1))
+        .load_account(&owner(), domain::AccountId(1))
         .await
         .unwrap()
         .unwrap();
@@ -149,14 +149,14 @@ async fn garbage_at_every_route_never_gets_a_5xx_and_changes_nothing() {
 
     let after = t
         .store
-        .load_account(domain::AccountId(1))
+        .load_account(&owner(), domain::AccountId(1))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(after, before, "garbage changed the account");
     assert!(t
         .store
-        .orders_page(domain::AccountId(1), 10, None)
+        .orders_page(&owner(), domain::AccountId(1), 10, None)
         .await
         .unwrap()
         .unwrap()

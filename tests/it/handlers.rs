@@ -125,7 +125,7 @@ async fn money_is_exact_on_the_wire() {
     assert_eq!(json_of(&more)["business_errors"], json!([]));
     let stored = t
         .store
-        .load_account(domain::AccountId(1))
+        .load_account(&owner(), domain::AccountId(1))
         .await
         .unwrap()
         .unwrap();

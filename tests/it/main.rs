@@ -6,6 +6,8 @@ mod concurrency;
 mod garbage;
 mod handlers;
 mod http_api;
+mod idempotency;
 mod observability;
 mod openapi;
 mod store;
+mod tenancy;

@@ -201,6 +201,77 @@ async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
     record(list.0, list.1, page(1, &[("cursor", "junk")]).await);
     record(list.0, list.1, page(3, &[]).await);
 
+    // Without a key, every route: 403.
+    let keyless = |r| without_header(r, "x-api-key");
+    record(
+        accounts.0,
+        accounts.1,
+        create_account::handle(&t, keyless(event("create-account"))).await,
+    );
+    record(
+        account.0,
+        account.1,
+        get_account::handle(&t, keyless(request("get-account", 1, ""))).await,
+    );
+    record(
+        place.0,
+        place.1,
+        place_order::handle(&t, keyless(request("place-order", 1, "{}"))).await,
+    );
+    record(
+        list.0,
+        list.1,
+        list_orders::handle(&t, keyless(request("list-orders", 1, ""))).await,
+    );
+
+    // Idempotency-Key reused with another body (422), and held by a running request (409).
+    let keyed = |r, k: &str| with_header(r, "idempotency-key", k);
+    create_account::handle(&t, keyed(event("create-account"), "a")).await;
+    record(
+        accounts.0,
+        accounts.1,
+        create_account::handle(
+            &t,
+            keyed(with_body(event("create-account"), r#"{"cash": 2}"#), "a"),
+        )
+        .await,
+    );
+    let buy = order(OPEN_TS + 2000, "BUY", "IBM", 1, "1");
+    place_order::handle(&t, keyed(request("place-order", 1, &buy), "b")).await;
+    record(
+        place.0,
+        place.1,
+        place_order::handle(&t, keyed(request("place-order", 1, "{}"), "b")).await,
+    );
+    for (route, req) in [
+        (accounts, keyed(event("create-account"), "c")),
+        (place, keyed(request("place-order", 1, &buy), "c")),
+    ] {
+        let fingerprint = shared::idempotency::fingerprint(&req);
+        t.store
+            .claim_idempotency(
+                &owner(),
+                "c",
+                &fingerprint,
+                "running",
+                NOW,
+                NOW + 60,
+                NOW + 86_400,
+            )
+            .await
+            .unwrap();
+        let resp = if route == accounts {
+            create_account::handle(&t, req).await
+        } else {
+            place_order::handle(&t, req).await
+        };
+        record(route.0, route.1, resp);
+        t.store
+            .release_idempotency(&owner(), "c", "running")
+            .await
+            .unwrap();
+    }
+
     // Every route, with DynamoDB unreachable: 503 with Retry-After.
     let down = app_without_dynamodb().await;
     let body = order(OPEN_TS, "BUY", "AAPL", 1, "1");
@@ -225,7 +296,7 @@ async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
         list_orders::handle(&down, request("list-orders", 1, "")).await,
     );
 
-    // Each status the document promises was seen, except API Gateway's own.
+    // Each status the document promises was seen, except API Gateway's own (429).
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if method == "parameters" {

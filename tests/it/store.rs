@@ -24,11 +24,25 @@ fn parse(body: &str) -> Order {
 #[tokio::test]
 async fn accounts_round_trip_and_unknown_ones_are_none() {
     let t = fresh_app().await;
-    let opened = t.store.open_account(cash("1000.25"), NOW).await.unwrap();
+    let opened = t
+        .store
+        .open_account(&owner(), cash("1000.25"), NOW)
+        .await
+        .unwrap();
     assert_eq!(opened.id, AccountId(1));
-    assert_eq!(t.store.load_account(opened.id).await.unwrap(), Some(opened));
-    assert_eq!(t.store.load_account(AccountId(2)).await.unwrap(), None);
-    let second = t.store.open_account(cash("0"), NOW).await.unwrap();
+    assert_eq!(
+        t.store.load_account(&owner(), opened.id).await.unwrap(),
+        Some(opened)
+    );
+    assert_eq!(
+        t.store.load_account(&owner(), AccountId(2)).await.unwrap(),
+        None
+    );
+    let second = t
+        .store
+        .open_account(&owner(), cash("0"), NOW)
+        .await
+        .unwrap();
     assert_eq!(second.id, AccountId(2));
 }
 
@@ -36,12 +50,24 @@ async fn accounts_round_trip_and_unknown_ones_are_none() {
 async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
     let t = fresh_app().await;
     let m = MarketHours::default();
-    let id = t.store.open_account(cash("1000"), NOW).await.unwrap().id;
+    let id = t
+        .store
+        .open_account(&owner(), cash("1000"), NOW)
+        .await
+        .unwrap()
+        .id;
     t.calls.take();
 
     let out = t
         .store
-        .place_order(id, &parse(&order(OPEN_TS, "BUY", "AAPL", 2, "50")), &m, NOW)
+        .place_order(
+            &owner(),
+            id,
+            &parse(&order(OPEN_TS, "BUY", "AAPL", 2, "50")),
+            &m,
+            NOW,
+            None,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -55,10 +81,12 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
     let out = t
         .store
         .place_order(
+            &owner(),
             id,
             &parse(&order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000")),
             &m,
             NOW,
+            None,
         )
         .await
         .unwrap()
@@ -72,10 +100,12 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
     let out = t
         .store
         .place_order(
+            &owner(),
             id,
             &parse(&order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")),
             &m,
             NOW,
+            None,
         )
         .await
         .unwrap()
@@ -89,10 +119,12 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
     let out = t
         .store
         .place_order(
+            &owner(),
             id,
             &parse(&order(CLOSED_TS, "SELL", "AAPL", 1, "50")),
             &m,
             NOW,
+            None,
         )
         .await
         .unwrap()
@@ -103,10 +135,12 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
     assert!(t
         .store
         .place_order(
+            &owner(),
             AccountId(99),
             &parse(&order(OPEN_TS, "BUY", "X", 1, "1")),
             &m,
-            NOW
+            NOW,
+            None
         )
         .await
         .unwrap()
@@ -144,10 +178,22 @@ async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
     // Two stores on one table: the second commits between the first's read and write.
     let t = fresh_app().await;
     let m = MarketHours::default();
-    let id = t.store.open_account(cash("100"), NOW).await.unwrap().id;
+    let id = t
+        .store
+        .open_account(&owner(), cash("100"), NOW)
+        .await
+        .unwrap()
+        .id;
     let a = t
         .store
-        .place_order(id, &parse(&order(OPEN_TS, "BUY", "X", 1, "60")), &m, NOW)
+        .place_order(
+            &owner(),
+            id,
+            &parse(&order(OPEN_TS, "BUY", "X", 1, "60")),
+            &m,
+            NOW,
+            None,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -155,10 +201,12 @@ async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
     let b = t
         .store
         .place_order(
+            &owner(),
             id,
             &parse(&order(OPEN_TS + 600, "BUY", "Y", 1, "60")),
             &m,
             NOW,
+            None,
         )
         .await
         .unwrap()
@@ -171,9 +219,21 @@ async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
 async fn amounts_are_stored_as_exact_dynamodb_numbers() {
     let t = fresh_app().await;
     let m = MarketHours::default();
-    let id = t.store.open_account(cash("0.30"), NOW).await.unwrap().id;
+    let id = t
+        .store
+        .open_account(&owner(), cash("0.30"), NOW)
+        .await
+        .unwrap()
+        .id;
     t.store
-        .place_order(id, &parse(&order(OPEN_TS, "BUY", "X", 3, "0.1")), &m, NOW)
+        .place_order(
+            &owner(),
+            id,
+            &parse(&order(OPEN_TS, "BUY", "X", 3, "0.1")),
+            &m,
+            NOW,
+            None,
+        )
         .await
         .unwrap()
         .unwrap();

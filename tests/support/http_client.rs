@@ -4,11 +4,15 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+#[derive(Clone)]
 pub struct Api {
     base: String,
+    /// Sent as `x-api-key`; `None` sends none.
+    key: Option<String>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<bytes::Bytes>>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
@@ -27,7 +31,16 @@ impl Api {
         let base = super::required_env("API_URL");
         Api {
             base,
+            key: Some("local-dev-key".into()),
             client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// The same API as another tenant (`None`: without a key).
+    pub fn with_key(&self, key: Option<&str>) -> Api {
+        Api {
+            key: key.map(str::to_owned),
+            ..self.clone()
         }
     }
 
@@ -42,12 +55,28 @@ impl Api {
         content_type: &str,
         body: impl Into<bytes::Bytes>,
     ) -> Reply {
-        let req = hyper::Request::builder()
+        self.send_with(method, path, &[("content-type", content_type)], body)
+            .await
+    }
+
+    /// A request with these headers (and the API key).
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<bytes::Bytes>,
+    ) -> Reply {
+        let mut req = hyper::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .body(Full::new(body.into()))
-            .expect("request builds");
+            .uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(key) = &self.key {
+            req = req.header("x-api-key", key);
+        }
+        let req = req.body(Full::new(body.into())).expect("request builds");
         let resp = self
             .client
             .request(req)

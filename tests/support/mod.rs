@@ -102,6 +102,11 @@ pub fn config(table: &str, redis_url: Option<String>) -> Config {
     config
 }
 
+/// The tenant of the events in `events/` (their `x-api-key`), one of the default local keys.
+pub fn owner() -> domain::Owner {
+    domain::Owner("local-dev-key".into())
+}
+
 /// An app on a new, empty table, with the cache on the harness's Redis.
 pub async fn fresh_app() -> TestApp {
     app_with(config(&unique_table(), Some(required_env("REDIS_URL")))).await
@@ -179,6 +184,19 @@ pub fn order(ts: i64, op: &str, issuer: &str, shares: u64, price: &str) -> Strin
     format!(
         r#"{{"timestamp":{ts},"operation":"{op}","issuer_name":"{issuer}","total_shares":{shares},"share_price":{price}}}"#
     )
+}
+
+/// A request with a header set (or replaced).
+pub fn with_header(mut req: Request, name: &'static str, value: &str) -> Request {
+    req.headers_mut()
+        .insert(name, value.parse().expect("a valid header value"));
+    req
+}
+
+/// A request without a header.
+pub fn without_header(mut req: Request, name: &str) -> Request {
+    req.headers_mut().remove(name);
+    req
 }
 
 /// The event for a route with the account id in its path and the given body.

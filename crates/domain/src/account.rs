@@ -20,6 +20,16 @@ impl AccountId {
     }
 }
 
+/// Who a request acts for: deployed, the API Gateway API key id; locally, the API key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Owner(pub String);
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl std::fmt::Display for AccountId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.fmt(f)
@@ -38,15 +48,18 @@ pub struct Holding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: AccountId,
+    /// The tenant that opened the account; no other sees it.
+    pub owner: Owner,
     pub cash: Cash,
     pub holdings: BTreeMap<IssuerName, Holding>,
     pub version: u64,
 }
 
 impl Account {
-    pub fn open(id: AccountId, cash: Cash) -> Account {
+    pub fn open(id: AccountId, owner: Owner, cash: Cash) -> Account {
         Account {
             id,
+            owner,
             cash,
             holdings: BTreeMap::new(),
             version: 0,

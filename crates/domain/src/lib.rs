@@ -10,7 +10,7 @@ pub mod money;
 pub mod order;
 pub mod rules;
 
-pub use account::{Account, AccountId, Balance, Holding};
+pub use account::{Account, AccountId, Balance, Holding, Owner};
 pub use input::Field;
 pub use market::{MarketConfigError, MarketHours};
 pub use money::{Amount, Cash, IssuerName, Price, Shares};

@@ -24,7 +24,7 @@ fn order(op: Operation, issuer: &str, shares: u64, price: &str, ts: i64) -> Orde
 }
 
 fn account(c: &str) -> Account {
-    Account::open(AccountId(1), cash(c))
+    Account::open(AccountId(1), Owner("t".into()), cash(c))
 }
 
 fn accept(d: Decision) -> Account {
@@ -223,7 +223,7 @@ proptest! {
     ) {
         let m = MarketHours::parse("UTC", "00:00", "23:59", "").unwrap();
         let start = Cash::from_stored(Decimal::new(initial, 2));
-        let mut acc = Account::open(AccountId(1), start);
+        let mut acc = Account::open(AccountId(1), Owner("t".into()), start);
         let mut ledger: Vec<Order> = Vec::new();
         for o in orders {
             let same: Vec<i64> = ledger.iter().filter(|l| l.dedup_key() == o.dedup_key()).map(|l| l.timestamp).collect();
@@ -259,7 +259,7 @@ proptest! {
         orders in prop::collection::vec(arb_order(), 1..200),
     ) {
         let m = MarketHours::parse("UTC", "00:00", "23:59", "").unwrap();
-        let mut acc = Account::open(AccountId(1), Cash::from_stored(Decimal::from(1_000_000_000)));
+        let mut acc = Account::open(AccountId(1), Owner("t".into()), Cash::from_stored(Decimal::from(1_000_000_000)));
         let mut ledger: Vec<Order> = Vec::new();
         for o in orders {
             let same: Vec<i64> = ledger.iter().filter(|l| l.dedup_key() == o.dedup_key()).map(|l| l.timestamp).collect();
@@ -279,7 +279,7 @@ proptest! {
     #[test]
     fn a_rejected_order_reports_what_an_accepted_one_would_break(o in arb_order(), c in 0i64..1000) {
         let m = MarketHours::parse("UTC", "00:00", "23:59", "").unwrap();
-        let acc = Account::open(AccountId(1), Cash::from_stored(Decimal::from(c)));
+        let acc = Account::open(AccountId(1), Owner("t".into()), Cash::from_stored(Decimal::from(c)));
         match evaluate(&o, &acc, &[], &m) {
             Decision::Accept(next) => prop_assert!(next.cash.value() >= Decimal::ZERO),
             Decision::Reject(errors) => prop_assert!(

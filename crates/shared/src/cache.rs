@@ -2,7 +2,7 @@
 //! any failure is logged and treated as a miss: the cache can slow nothing down for long and
 //! never fails a request.
 
-use domain::{Account, AccountId};
+use domain::{Account, AccountId, Owner};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::future::Future;
 use std::time::Duration;
@@ -70,11 +70,11 @@ impl Cache {
         self.inner.is_some()
     }
 
-    /// The cached JSON view of an account, if present.
-    pub async fn get_account(&self, id: AccountId) -> Option<String> {
+    /// The cached JSON view of an account of `owner`, if present.
+    pub async fn get_account(&self, owner: &Owner, id: AccountId) -> Option<String> {
         let inner = self.inner.as_ref()?;
         let mut conn = inner.conn.clone();
-        let key = inner.key(id);
+        let key = account_key(&inner.namespace, owner, id);
         let cached: Option<String> = bounded(inner.timeout, "get", async move {
             redis::cmd("GET").arg(key).query_async(&mut conn).await
         })
@@ -95,7 +95,10 @@ impl Cache {
             Err(e) => return tracing::error!(error = %e, "account view did not serialize"),
         };
         let mut conn = inner.conn.clone();
-        let mut invocation = inner.put_if_newer.key(inner.key(account.id));
+        let mut invocation =
+            inner
+                .put_if_newer
+                .key(account_key(&inner.namespace, &account.owner, account.id));
         invocation
             .arg(account.version)
             .arg(view)
@@ -107,15 +110,10 @@ impl Cache {
     }
 }
 
-impl Inner {
-    fn key(&self, id: AccountId) -> String {
-        account_key(&self.namespace, id)
-    }
-}
-
-/// The key under which `Cache::connect(_, namespace, ..)` caches an account.
-pub fn account_key(namespace: &str, id: AccountId) -> String {
-    format!("{namespace}:account:{id}")
+/// The key under which `Cache::connect(_, namespace, ..)` caches an account: with its
+/// owner, so that another tenant's read misses and goes to the store, which refuses it.
+pub fn account_key(namespace: &str, owner: &Owner, id: AccountId) -> String {
+    format!("{namespace}:account:{id}:{owner}")
 }
 
 async fn bounded<T>(

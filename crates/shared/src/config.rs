@@ -16,6 +16,21 @@ pub struct Config {
     pub market: MarketHours,
     /// CloudWatch namespace of the EMF metrics.
     pub metrics_namespace: String,
+    pub keys: KeySource,
+    /// How long an idempotency record answers replays.
+    pub idempotency_ttl: Duration,
+    /// How long a request holds its idempotency key before another may take it over (longer
+    /// than the function's timeout, so only a crashed request's key is ever taken over).
+    pub idempotency_lock: Duration,
+}
+
+/// Where the caller's identity comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// Behind API Gateway, which has checked the key: its id, `requestContext.identity.apiKeyId`.
+    ApiGateway,
+    /// Locally: the `x-api-key` header, which must be one of these keys.
+    Local(Vec<String>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +39,8 @@ pub enum ConfigError {
     Market(#[from] MarketConfigError),
     #[error("{0} must be a whole number, got {1:?}")]
     Number(&'static str, String),
+    #[error("API_KEY_SOURCE must be `api-gateway` or `local`, got {0:?}")]
+    KeySource(String),
 }
 
 impl Config {
@@ -54,6 +71,19 @@ impl Config {
                 &or("MARKET_DAYS", ""),
             )?,
             metrics_namespace: or("METRICS_NAMESPACE", "Brokerage"),
+            keys: match or("API_KEY_SOURCE", "local").as_str() {
+                "api-gateway" => KeySource::ApiGateway,
+                "local" => KeySource::Local(
+                    or("LOCAL_API_KEYS", "local-dev-key,local-other-key")
+                        .split(',')
+                        .map(|k| k.trim().to_owned())
+                        .filter(|k| !k.is_empty())
+                        .collect(),
+                ),
+                other => return Err(ConfigError::KeySource(other.to_owned())),
+            },
+            idempotency_ttl: Duration::from_secs(number("IDEMPOTENCY_TTL_SECONDS", 86_400)?),
+            idempotency_lock: Duration::from_secs(number("IDEMPOTENCY_LOCK_SECONDS", 60)?),
         })
     }
 }
@@ -69,6 +99,10 @@ mod tests {
         assert_eq!(c.cache_timeout, Duration::from_millis(50));
         assert_eq!(c.market, MarketHours::default());
         assert!(c.redis_url.is_none());
+        assert_eq!(
+            c.keys,
+            KeySource::Local(vec!["local-dev-key".into(), "local-other-key".into()])
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! HTTP glue: request bodies to fields, answers to JSON, and every error to one RFC 9457
 //! problem, mapped in exactly one place (`ApiError::into_response`).
 
-use domain::{AccountId, Field};
+use domain::{AccountId, Field, Owner};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 
+use crate::config::KeySource;
 use crate::store::StoreError;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -27,12 +28,23 @@ pub enum ApiError {
     InvalidField { field: &'static str, reason: String },
     #[error("query parameter `{param}` {reason}")]
     InvalidQuery { param: &'static str, reason: String },
+    #[error("header `{header}` {reason}")]
+    InvalidHeader {
+        header: &'static str,
+        reason: String,
+    },
+    #[error("a valid API key is required in the x-api-key header")]
+    Forbidden,
     #[error("no such account")]
     AccountNotFound,
     #[error("no such route")]
     RouteNotFound,
     #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
     PayloadTooLarge,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyInFlight,
+    #[error("this Idempotency-Key was used with another request; use a new key")]
+    IdempotencyMismatch,
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable,
     #[error("too many concurrent orders on this account; retry shortly")]
@@ -79,7 +91,11 @@ impl ApiError {
             ApiError::MalformedJson(_)
             | ApiError::NotAnObject
             | ApiError::InvalidField { .. }
-            | ApiError::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::InvalidQuery { .. }
+            | ApiError::InvalidHeader { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
+            ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::AccountNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable | ApiError::Contention => StatusCode::SERVICE_UNAVAILABLE,
@@ -93,6 +109,14 @@ impl ApiError {
             ApiError::NotAnObject => ("/problems/not-an-object", "Body is not a JSON object"),
             ApiError::InvalidField { .. } => ("/problems/invalid-field", "Invalid field"),
             ApiError::InvalidQuery { .. } => ("/problems/invalid-query", "Invalid query parameter"),
+            ApiError::InvalidHeader { .. } => ("/problems/invalid-header", "Invalid header"),
+            ApiError::Forbidden => ("/problems/forbidden", "Forbidden"),
+            ApiError::IdempotencyInFlight => {
+                ("/problems/idempotency-in-flight", "Request in progress")
+            }
+            ApiError::IdempotencyMismatch => {
+                ("/problems/idempotency-mismatch", "Idempotency-Key reused")
+            }
             ApiError::AccountNotFound => ("/problems/account-not-found", "Account not found"),
             ApiError::RouteNotFound => ("/problems/route-not-found", "Not found"),
             ApiError::PayloadTooLarge => ("/problems/payload-too-large", "Payload too large"),
@@ -108,6 +132,7 @@ impl ApiError {
         let field = match &self {
             ApiError::InvalidField { field, .. } => Some(*field),
             ApiError::InvalidQuery { param, .. } => Some(*param),
+            ApiError::InvalidHeader { header, .. } => Some(*header),
             _ => None,
         };
         let status = self.status();
@@ -120,7 +145,10 @@ impl ApiError {
             instance: Some(instance),
         };
         let mut response = respond(status, PROBLEM_JSON, &problem);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            self,
+            ApiError::Unavailable | ApiError::Contention | ApiError::IdempotencyInFlight
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
@@ -161,6 +189,27 @@ fn with_body(status: StatusCode, content_type: &str, body: String) -> Response<B
         header::HeaderValue::from_str(content_type).expect("ASCII"),
     );
     response
+}
+
+/// Who the request acts for. Behind API Gateway, the id of the API key it checked; locally,
+/// the `x-api-key` header, which must be one of the configured keys (403 otherwise, as API
+/// Gateway answers a missing or unknown key).
+pub fn owner(keys: &KeySource, req: &Request) -> Result<Owner, ApiError> {
+    let id = match keys {
+        KeySource::ApiGateway => match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.api_key_id.clone(),
+            _ => None,
+        },
+        KeySource::Local(allowed) => req
+            .headers()
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .filter(|k| allowed.iter().any(|a| a == k))
+            .map(str::to_owned),
+    };
+    id.filter(|k| !k.is_empty())
+        .map(Owner)
+        .ok_or(ApiError::Forbidden)
 }
 
 /// The top-level members of a JSON object body, numbers kept as their source text.

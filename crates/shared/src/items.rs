@@ -5,10 +5,12 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{
     Account, AccountId, Amount, Cash, DedupKey, Holding, IssuerName, LedgerEntry, Operation, Order,
-    Price, Shares,
+    Owner, Price, Shares,
 };
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
+
+use crate::store::{IdempotencyRecord, SavedResponse};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -80,7 +82,7 @@ fn get<'a>(item: &'a Item, name: &str) -> Result<&'a AttributeValue, Malformed> 
         .ok_or_else(|| Malformed(format!("missing {name}")))
 }
 
-fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, Malformed> {
+pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, Malformed> {
     get(item, name)?
         .as_n()
         .ok()
@@ -97,7 +99,7 @@ fn get_dec(item: &Item, name: &str) -> Result<Decimal, Malformed> {
         .map_err(|_| Malformed(format!("{name} is not a decimal")))
 }
 
-fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Malformed> {
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, Malformed> {
     get(item, name)?
         .as_s()
         .map(String::as_str)
@@ -123,6 +125,7 @@ pub fn account_item(a: &Account, now: i64) -> Item {
     let mut item = account_key(a.id);
     item.extend([
         ("id".to_owned(), n(a.id.0)),
+        ("owner".to_owned(), s(&a.owner.0)),
         ("cash".to_owned(), dec(a.cash.value())),
         ("holdings".to_owned(), holdings_value(&a.holdings)),
         ("version".to_owned(), n(a.version)),
@@ -149,15 +152,17 @@ pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
     }
     Ok(Account {
         id: AccountId(get_n(item, "id")?),
+        owner: decode_owner(item)?,
         cash: Cash::from_stored(get_dec(item, "cash")?),
         holdings,
         version: get_n(item, "version")?,
     })
 }
 
-pub fn order_item(id: AccountId, seq: u64, order: &Order, accepted_at: i64) -> Item {
-    let mut item = order_key(id, seq);
+pub fn order_item(account: &Account, seq: u64, order: &Order, accepted_at: i64) -> Item {
+    let mut item = order_key(account.id, seq);
     item.extend([
+        ("owner".to_owned(), s(&account.owner.0)),
         ("seq".to_owned(), n(seq)),
         ("timestamp".to_owned(), n(order.timestamp)),
         ("operation".to_owned(), s(order.operation.as_wire())),
@@ -198,6 +203,57 @@ pub fn decode_guard(item: &Item) -> Result<i64, Malformed> {
     get_n(item, "ts")
 }
 
+/// The owner recorded on an account or ledger item.
+pub fn decode_owner(item: &Item) -> Result<Owner, Malformed> {
+    Ok(Owner(get_s(item, "owner")?.to_owned()))
+}
+
+/// An idempotency record: one per owner and key (the owner's length first, so no owner and
+/// key pair can spell another's).
+pub fn idempotency_key(owner: &Owner, key: &str) -> Item {
+    let pk = format!("IDEMPOTENCY#{}#{}#{key}", owner.0.len(), owner.0);
+    self::key(pk, "IDEMPOTENCY".into())
+}
+
+pub fn headers_value(headers: &[(String, String)]) -> AttributeValue {
+    AttributeValue::M(headers.iter().map(|(k, v)| (k.clone(), s(v))).collect())
+}
+
+pub fn decode_idempotency(item: &Item) -> Result<IdempotencyRecord, Malformed> {
+    let response = match get_s(item, "state")? {
+        "done" => {
+            let headers = get(item, "headers")?
+                .as_m()
+                .map_err(|_| Malformed("headers is not M".into()))?
+                .iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        v.as_s()
+                            .map_err(|_| Malformed(format!("header {k}")))?
+                            .clone(),
+                    ))
+                })
+                .collect::<Result<_, Malformed>>()?;
+            let body = get(item, "body")?
+                .as_b()
+                .map_err(|_| Malformed("body is not B".into()))?
+                .as_ref()
+                .to_vec();
+            Some(SavedResponse {
+                status: get_n(item, "status")?,
+                headers,
+                body,
+            })
+        }
+        _ => None,
+    };
+    Ok(IdempotencyRecord {
+        fingerprint: get_s(item, "fingerprint")?.to_owned(),
+        response,
+    })
+}
+
 pub fn decode_seq(item: &Item) -> Result<u64, Malformed> {
     get_n(item, "seq")
 }
@@ -211,6 +267,7 @@ mod tests {
     fn accounts_round_trip_exactly() {
         let mut a = Account::open(
             AccountId(7),
+            Owner("tenant-a".into()),
             Cash::parse(&Field::Number("1000.10".into())).unwrap(),
         );
         a.holdings.insert(

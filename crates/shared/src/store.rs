@@ -2,16 +2,18 @@
 //! enforced by the conditions of one `TransactWriteItems`, never by read-then-write alone.
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CancellationReason, ConditionCheck, Get, KeySchemaElement,
-    KeyType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
-    TransactGetItem, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, ConditionCheck, Get,
+    KeySchemaElement, KeyType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TransactGetItem, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use domain::{
     evaluate, Account, AccountId, BusinessError, Cash, Decision, DedupKey, LedgerEntry,
-    MarketHours, Operation, Order,
+    MarketHours, Operation, Order, Owner,
 };
 use std::time::Duration;
 
@@ -129,7 +131,12 @@ impl Store {
 
     /// Opens an account: an atomic counter hands out the id, and the account is written only
     /// if no item has that key, so no account is ever overwritten.
-    pub async fn open_account(&self, cash: Cash, now: i64) -> Result<Account, StoreError> {
+    pub async fn open_account(
+        &self,
+        owner: &Owner,
+        cash: Cash,
+        now: i64,
+    ) -> Result<Account, StoreError> {
         let counter = self
             .client
             .update_item()
@@ -149,7 +156,7 @@ impl Store {
             .and_then(|v| v.parse().ok())
             .map(AccountId)
             .ok_or_else(|| Malformed("account id counter".into()))?;
-        let account = Account::open(id, cash);
+        let account = Account::open(id, owner.clone(), cash);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -161,8 +168,12 @@ impl Store {
         Ok(account)
     }
 
-    /// The account as it stands (strongly consistent read).
-    pub async fn load_account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+    /// The account as it stands (strongly consistent read), if `owner` owns it.
+    pub async fn load_account(
+        &self,
+        owner: &Owner,
+        id: AccountId,
+    ) -> Result<Option<Account>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -172,22 +183,31 @@ impl Store {
             .send()
             .await
             .map_err(unavailable)?;
-        Ok(out.item().map(items::decode_account).transpose()?)
+        let account = out.item().map(items::decode_account).transpose()?;
+        Ok(account.filter(|a| &a.owner == owner))
     }
 
     /// Judges and, if accepted, applies one order. One read and one conditional transaction
-    /// when uncontended; a rejected order costs the read only. `None`: no such account.
+    /// when uncontended; a rejected order costs the read only. `None`: no such account of
+    /// `owner`. `request` names the request (its idempotency key) for the transaction's
+    /// client request token, so a transaction the SDK resends is applied once.
     pub async fn place_order(
         &self,
+        owner: &Owner,
         id: AccountId,
         order: &Order,
         market: &MarketHours,
         now: i64,
+        request: Option<&str>,
     ) -> Result<Option<OrderOutcome>, StoreError> {
         let key = order.dedup_key();
+        let request = match request {
+            Some(r) => format!("{owner}/{r}"),
+            None => format!("{:032x}", fastrand::u128(..)),
+        };
         let mut snap = self.order_snapshot(id, &key, order.timestamp).await?;
         for attempt in 0..MAX_COMMIT_ATTEMPTS {
-            let Some(account) = snap.account.take() else {
+            let Some(account) = snap.account.take().filter(|a| &a.owner == owner) else {
                 return Ok(None);
             };
             let nearby: Vec<i64> = snap.guards.iter().flatten().copied().collect();
@@ -200,7 +220,9 @@ impl Store {
                     }));
                 }
             };
-            match self.commit(&account, &next, order, &key, now).await {
+            // Each attempt is a different transaction (judged against other state): its own token.
+            let token = client_token(&request, attempt);
+            match self.commit(&account, &next, order, &key, now, &token).await {
                 Ok(()) => {
                     return Ok(Some(OrderOutcome {
                         account: next,
@@ -274,6 +296,7 @@ impl Store {
         order: &Order,
         key: &DedupKey,
         now: i64,
+        token: &str,
     ) -> Result<(), Conflict> {
         let id = before.id;
         let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
@@ -285,7 +308,11 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(items::account_key(id)))
             .update_expression("SET cash = :cash, holdings = :holdings, version = :next")
-            .condition_expression(format!("version = :version AND {covers}"))
+            .condition_expression(format!(
+                "version = :version AND #owner = :owner AND {covers}"
+            ))
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", items::s(&before.owner.0))
             .expression_attribute_values(":cash", items::dec(after.cash.value()))
             .expression_attribute_values(":holdings", items::holdings_value(&after.holdings))
             .expression_attribute_values(":next", n(after.version))
@@ -323,6 +350,7 @@ impl Store {
         let result = self
             .client
             .transact_write_items()
+            .client_request_token(token)
             .transact_items(
                 TransactWriteItem::builder()
                     .update(update.build().expect("key and expression"))
@@ -330,7 +358,7 @@ impl Store {
             )
             .transact_items(
                 TransactWriteItem::builder()
-                    .put(put(items::order_item(id, after.version, order, now)))
+                    .put(put(items::order_item(before, after.version, order, now)))
                     .build(),
             )
             .transact_items(
@@ -370,10 +398,114 @@ impl Store {
         }
     }
 
+    /// Takes an idempotency key for a request: unless it exists, or it expired, or the
+    /// request that held it died (its lock passed). One conditional write either way: a
+    /// refused claim returns the record that refused it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn claim_idempotency(
+        &self,
+        owner: &Owner,
+        key: &str,
+        fingerprint: &str,
+        nonce: &str,
+        now: i64,
+        lock_until: i64,
+        expires_at: i64,
+    ) -> Result<Claim, StoreError> {
+        let mut item = items::idempotency_key(owner, key);
+        item.extend([
+            ("fingerprint".to_owned(), items::s(fingerprint)),
+            ("state".to_owned(), items::s("pending")),
+            ("nonce".to_owned(), items::s(nonce)),
+            ("lock_until".to_owned(), n(lock_until)),
+            ("expires_at".to_owned(), n(expires_at)),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR expires_at < :now \
+                 OR (#state = :pending AND lock_until < :now)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":pending", items::s("pending"))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Acquired),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                PutItemError::ConditionalCheckFailedException(c) => {
+                    let item = c
+                        .item()
+                        .ok_or_else(|| Malformed("refused claim without its record".into()))?;
+                    Ok(Claim::Taken(items::decode_idempotency(item)?))
+                }
+                _ => Err(unavailable(SdkError::ServiceError(e))),
+            },
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Keeps the answer of the request that holds the key (`nonce`) for its replays.
+    pub async fn complete_idempotency(
+        &self,
+        owner: &Owner,
+        key: &str,
+        nonce: &str,
+        response: &SavedResponse,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(items::idempotency_key(owner, key)))
+            .update_expression(
+                "SET #state = :done, #status = :status, headers = :headers, body = :body",
+            )
+            .condition_expression("nonce = :nonce")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":done", items::s("done"))
+            .expression_attribute_values(":nonce", items::s(nonce))
+            .expression_attribute_values(":status", n(response.status))
+            .expression_attribute_values(":headers", items::headers_value(&response.headers))
+            .expression_attribute_values(
+                ":body",
+                AttributeValue::B(Blob::new(response.body.clone())),
+            )
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Frees a key its request could not complete, so a retry may run.
+    pub async fn release_idempotency(
+        &self,
+        owner: &Owner,
+        key: &str,
+        nonce: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(items::idempotency_key(owner, key)))
+            .condition_expression("nonce = :nonce")
+            .expression_attribute_values(":nonce", items::s(nonce))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// One page of the ledger, newest first, starting below `before` (a sequence number).
     /// `None`: no such account.
     pub async fn orders_page(
         &self,
+        owner: &Owner,
         id: AccountId,
         limit: u32,
         before: Option<u64>,
@@ -394,8 +526,13 @@ impl Store {
         }
         let out = query.send().await.map_err(unavailable)?;
         let found = out.items();
-        if found.is_empty() && self.load_account(id).await?.is_none() {
+        if found.is_empty() && self.load_account(owner, id).await?.is_none() {
             return Ok(None);
+        }
+        for item in found {
+            if &items::decode_owner(item)? != owner {
+                return Ok(None);
+            }
         }
         let page = &found[..found.len().min(limit as usize)];
         let next = if found.len() > page.len() {
@@ -409,6 +546,28 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(Some(OrdersPage { orders, next }))
     }
+}
+
+/// An answer kept for replays of an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// An idempotency record another request holds.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRecord {
+    pub fingerprint: String,
+    /// `None` while the first request still runs.
+    pub response: Option<SavedResponse>,
+}
+
+pub enum Claim {
+    /// The key is this request's now.
+    Acquired,
+    Taken(IdempotencyRecord),
 }
 
 enum Conflict {
@@ -468,6 +627,13 @@ fn merge(old: [Option<i64>; 3], fresh: [Option<i64>; 3]) -> [Option<i64>; 3] {
 }
 
 /// Full-jitter exponential backoff: 5 ms doubling, capped at 200 ms.
+/// A `ClientRequestToken` (at most 36 characters) for one attempt of one request.
+fn client_token(request: &str, attempt: u32) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{request}#{attempt}"));
+    digest[..18].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 async fn backoff(attempt: u32) {
     let cap = (5u64 << attempt.min(6)).min(200);
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;

@@ -1,22 +1,27 @@
 //! `POST /accounts`: open an account with its initial cash.
 
-use domain::Cash;
+use domain::{Cash, Owner};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Request, Response};
 use shared::http::{self, ApiError};
+use shared::idempotency;
 use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    http::finish(&http::path(&req), open(app, &req).await)
+    let result = async {
+        let owner = http::owner(&app.config.keys, &req)?;
+        idempotency::once(app, &req, &owner, |_| open(app, &req, &owner)).await
+    };
+    http::finish(&http::path(&req), result.await)
 }
 
-async fn open(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn open(app: &App, req: &Request, owner: &Owner) -> Result<Response<Body>, ApiError> {
     let fields = http::object_body(req)?;
     let cash = Cash::parse(&fields.get("cash")).map_err(|e| ApiError::InvalidField {
         field: "cash",
         reason: e.to_string(),
     })?;
-    let account = app.store.open_account(cash, app.clock.now()).await?;
+    let account = app.store.open_account(owner, cash, app.clock.now()).await?;
     app.metrics.count("AccountsOpened", &[]);
     tracing::info!(account_id = %account.id, outcome = "opened");
     let mut response = http::json(StatusCode::CREATED, &account.view());

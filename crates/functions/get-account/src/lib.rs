@@ -10,15 +10,16 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn balance(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let owner = http::owner(&app.config.keys, req)?;
     let id = http::account_id(req)?;
-    if let Some(view) = app.cache.get_account(id).await {
+    if let Some(view) = app.cache.get_account(&owner, id).await {
         app.metrics.count("CacheHits", &[]);
         tracing::info!(account_id = %id, cache = "hit", outcome = "found");
         return Ok(http::json_text(StatusCode::OK, view));
     }
     let account = app
         .store
-        .load_account(id)
+        .load_account(&owner, id)
         .await?
         .ok_or(ApiError::AccountNotFound)?;
     app.metrics.count("CacheMisses", &[]);

@@ -23,6 +23,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let owner = http::owner(&app.config.keys, req)?;
     let id = http::account_id(req)?;
     let limit = match http::query(req, "limit") {
         None => DEFAULT_LIMIT,
@@ -44,7 +45,7 @@ async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     };
     let page = app
         .store
-        .orders_page(id, limit, before)
+        .orders_page(&owner, id, limit, before)
         .await?
         .ok_or(ApiError::AccountNotFound)?;
     tracing::info!(account_id = %id, orders = page.orders.len(), outcome = "listed");

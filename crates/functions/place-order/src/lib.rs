@@ -1,10 +1,11 @@
 //! `POST /accounts/{id}/orders`: judge one order and apply it if it breaks no rule.
 
-use domain::{Balance, BusinessError, Order};
+use domain::{Balance, BusinessError, Order, Owner};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::http::{self, ApiError};
+use shared::idempotency;
 use shared::{App, OrderOutcome};
 
 #[derive(Serialize)]
@@ -14,22 +15,38 @@ struct OrderResponse {
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    http::finish(&http::path(&req), place(app, &req).await)
+    let result = async {
+        let owner = http::owner(&app.config.keys, &req)?;
+        idempotency::once(app, &req, &owner, |key| place(app, &req, &owner, key)).await
+    };
+    http::finish(&http::path(&req), result.await)
 }
 
-async fn place(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+async fn place(
+    app: &App,
+    req: &Request,
+    owner: &Owner,
+    idempotency_key: Option<String>,
+) -> Result<Response<Body>, ApiError> {
     let id = http::account_id(req)?;
     let fields = http::object_body(req)?;
     let now = app.clock.now();
     let outcome = match Order::parse(|name| fields.get(name), now) {
         Some(order) => {
             app.store
-                .place_order(id, &order, &app.config.market, now)
+                .place_order(
+                    owner,
+                    id,
+                    &order,
+                    &app.config.market,
+                    now,
+                    idempotency_key.as_deref(),
+                )
                 .await?
         }
         None => app
             .store
-            .load_account(id)
+            .load_account(owner, id)
             .await?
             .map(|account| OrderOutcome {
                 account,

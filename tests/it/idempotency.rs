@@ -1,0 +1,215 @@
+//! `Idempotency-Key` on both POSTs: replays answer byte for byte and apply nothing twice,
+//! another body is 422, a request still running is 409, and a crashed request's key frees
+//! itself.
+
+use brokerage_tests::*;
+use lambda_http::{Body, Response};
+use serde_json::json;
+
+fn keyed(req: lambda_http::Request, key: &str) -> lambda_http::Request {
+    with_header(req, "idempotency-key", key)
+}
+
+/// Status, the headers a client sees, and the exact body bytes.
+fn wire(resp: &Response<Body>) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut headers: Vec<_> = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+        .collect();
+    headers.sort();
+    (
+        resp.status().as_u16(),
+        headers,
+        resp.body().as_ref().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn a_replayed_order_answers_the_same_bytes_and_applies_once() {
+    let t = fresh_app().await;
+    create_account::handle(&t, event("create-account")).await;
+    let buy = order(OPEN_TS, "BUY", "AAPL", 2, "50");
+    let first = place_order::handle(&t, keyed(request("place-order", 1, &buy), "k-1")).await;
+    assert_eq!(json_of(&first)["business_errors"], json!([]));
+    for _ in 0..3 {
+        let again = place_order::handle(&t, keyed(request("place-order", 1, &buy), "k-1")).await;
+        // Not DUPLICATED_OPERATION: the first answer itself.
+        assert_eq!(wire(&again), wire(&first));
+    }
+    let account = t
+        .store
+        .load_account(&owner(), domain::AccountId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.cash.value().to_string(), "900");
+    let ledger = list_orders::handle(&t, request("list-orders", 1, "")).await;
+    assert_eq!(json_of(&ledger)["orders"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_replayed_opening_returns_the_same_account_and_opens_no_other() {
+    let t = fresh_app().await;
+    let open = || {
+        keyed(
+            with_body(event("create-account"), r#"{"cash": 5}"#),
+            "open-1",
+        )
+    };
+    let first = create_account::handle(&t, open()).await;
+    assert_eq!(first.status(), 201);
+    assert_eq!(
+        wire(&create_account::handle(&t, open()).await),
+        wire(&first)
+    );
+    // The next opening without the key gets the next id: the replay opened nothing.
+    let next = create_account::handle(&t, event("create-account")).await;
+    assert_eq!(json_of(&next)["id"], json!(2));
+}
+
+#[tokio::test]
+async fn a_key_reused_with_another_body_is_422_and_changes_nothing() {
+    let t = fresh_app().await;
+    create_account::handle(&t, event("create-account")).await;
+    let buy = |shares| order(OPEN_TS, "BUY", "AAPL", shares, "50");
+    place_order::handle(&t, keyed(request("place-order", 1, &buy(2)), "k")).await;
+    let other = place_order::handle(&t, keyed(request("place-order", 1, &buy(3)), "k")).await;
+    assert_eq!(other.status(), 422);
+    assert_eq!(content_type(&other), "application/problem+json");
+    // Another account's path with the same key and body is another request too.
+    create_account::handle(&t, event("create-account")).await;
+    let elsewhere = place_order::handle(&t, keyed(request("place-order", 2, &buy(2)), "k")).await;
+    assert_eq!(elsewhere.status(), 422);
+    let account = t
+        .store
+        .load_account(&owner(), domain::AccountId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.cash.value().to_string(), "900");
+}
+
+#[tokio::test]
+async fn a_key_still_in_flight_is_409_until_its_lock_passes() {
+    let t = fresh_app().await;
+    create_account::handle(&t, event("create-account")).await;
+    let req = || {
+        keyed(
+            request("place-order", 1, &order(OPEN_TS, "BUY", "AAPL", 1, "1")),
+            "busy",
+        )
+    };
+    // A request that took the key and then died (as a crashed function would).
+    let lock = t.config.idempotency_lock.as_secs() as i64;
+    let claim = t
+        .store
+        .claim_idempotency(
+            &owner(),
+            "busy",
+            &shared::idempotency::fingerprint(&req()),
+            "dead",
+            NOW,
+            NOW + lock,
+            NOW + 86_400,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(claim, shared::store::Claim::Acquired));
+    let busy = place_order::handle(&t, req()).await;
+    assert_eq!(busy.status(), 409);
+    assert_eq!(busy.headers()["retry-after"], "1");
+    assert_eq!(json_of(&busy)["status"], json!(409));
+    // Once its lock has passed, a retry takes the key over and runs.
+    t.clock.set(NOW + lock + 1);
+    let taken_over = place_order::handle(&t, req()).await;
+    assert_eq!(json_of(&taken_over)["business_errors"], json!([]));
+    assert_eq!(
+        wire(&place_order::handle(&t, req()).await),
+        wire(&taken_over)
+    );
+}
+
+#[tokio::test]
+async fn a_key_answers_replays_for_a_day_then_is_new() {
+    let t = fresh_app().await;
+    let open = || keyed(event("create-account"), "daily");
+    let first = create_account::handle(&t, open()).await;
+    t.clock.set(NOW + 86_400 - 1);
+    assert_eq!(
+        wire(&create_account::handle(&t, open()).await),
+        wire(&first)
+    );
+    t.clock.set(NOW + 86_400 + 1);
+    let later = create_account::handle(&t, open()).await;
+    assert_eq!(json_of(&later)["id"], json!(2));
+}
+
+#[tokio::test]
+async fn keys_belong_to_their_tenant() {
+    let t = fresh_app().await;
+    let mine = create_account::handle(&t, keyed(event("create-account"), "same")).await;
+    let other = keyed(
+        with_header(event("create-account"), "x-api-key", "local-other-key"),
+        "same",
+    );
+    let theirs = create_account::handle(&t, other).await;
+    assert_eq!(theirs.status(), 201);
+    assert_ne!(json_of(&theirs)["id"], json_of(&mine)["id"]);
+}
+
+#[tokio::test]
+async fn errors_are_replayed_too_and_bad_keys_are_400() {
+    let t = fresh_app().await;
+    let bad_cash = || keyed(with_body(event("create-account"), r#"{"cash": -1}"#), "e");
+    let first = create_account::handle(&t, bad_cash()).await;
+    assert_eq!(first.status(), 400);
+    assert_eq!(
+        wire(&create_account::handle(&t, bad_cash()).await),
+        wire(&first)
+    );
+
+    for key in ["", &"k".repeat(256), "with space"] {
+        let resp = create_account::handle(&t, keyed(event("create-account"), key)).await;
+        assert_eq!(resp.status(), 400, "{key:?}");
+        assert_eq!(json_of(&resp)["field"], json!("Idempotency-Key"));
+    }
+    let next = create_account::handle(&t, event("create-account")).await;
+    assert_eq!(json_of(&next)["id"], json!(1));
+}
+
+#[tokio::test]
+async fn parallel_retries_of_one_keyed_order_apply_it_once() {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 1000}"#)).await;
+    let buy = order(OPEN_TS, "BUY", "AAPL", 1, "10");
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let app = t.app.clone();
+        let req = keyed(request("place-order", 1, &buy), "par");
+        tasks.push(tokio::spawn(
+            async move { place_order::handle(&app, req).await },
+        ));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let done: Vec<_> = answers.iter().filter(|r| r.status() == 200).collect();
+    assert!(!done.is_empty());
+    // Every 200 is the same answer; the others are 409 (the first was still running).
+    for r in &done {
+        assert_eq!(wire(r), wire(done[0]));
+        assert_eq!(json_of(r)["business_errors"], json!([]));
+    }
+    assert!(answers
+        .iter()
+        .all(|r| r.status() == 200 || r.status() == 409));
+    let account = t
+        .store
+        .load_account(&owner(), domain::AccountId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.cash.value().to_string(), "990");
+}

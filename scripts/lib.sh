@@ -101,7 +101,7 @@ start_stack() {
     "$ROOT/scripts/DynamoDBLocalLoopback.java" -inMemory -port "$ddb_port" -disableTelemetry
   wait_port "$redis_port" redis "$(cat "$RUN/redis.pid")"
   wait_port "$ddb_port" dynamodb "$(cat "$RUN/dynamodb.pid")"
-  export REDIS_URL=redis://127.0.0.1:$redis_port/ DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port
+  export REDIS_URL=redis://127.0.0.1:$redis_port/ DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port DYNAMODB_JAR=$jar
   printf 'export REDIS_URL=%s DYNAMODB_ENDPOINT=%s\n' "$REDIS_URL" "$DYNAMODB_ENDPOINT" >"$RUN/env"
   log "redis-server on 127.0.0.1:$redis_port, DynamoDB Local on 127.0.0.1:$ddb_port"
 }

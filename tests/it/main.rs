@@ -3,6 +3,7 @@
 
 mod cache;
 mod concurrency;
+mod faults;
 mod garbage;
 mod handlers;
 mod http_api;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod http_client;
+pub mod procs;
 
 /// 2019-10-17 10:20:25 in Mexico City: the spec's example, inside market hours.
 pub const OPEN_TS: i64 = 1_571_325_625;
@@ -120,6 +121,11 @@ pub async fn app_with(config: Config) -> TestApp {
     t
 }
 
+/// An app with the given configuration, creating nothing.
+pub async fn app_with_no_table(config: Config) -> TestApp {
+    build_app(config).await
+}
+
 /// An app whose DynamoDB endpoint refuses every connection (nothing listens on port 1),
 /// without a cache.
 pub async fn app_without_dynamodb() -> TestApp {
@@ -138,6 +144,15 @@ async fn build_app(config: Config) -> TestApp {
             .interceptor(calls.clone())
             .build(),
     );
+    app_from_client(config, client, calls)
+}
+
+/// An app on the given DynamoDB client (a mock, say), whose calls `calls` counts.
+pub fn app_from_client(
+    config: Config,
+    client: aws_sdk_dynamodb::Client,
+    calls: CallCounter,
+) -> TestApp {
     let clock = Arc::new(FixedClock::new(NOW));
     let mut app = App::new(config, client, clock.clone() as Arc<dyn Clock>).expect("app builds");
     let (metrics, metric_lines) = shared::Metrics::memory("Brokerage/test", "test");

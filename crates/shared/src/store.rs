@@ -237,6 +237,7 @@ impl Store {
                         guards: merge(snap.guards, fresh.guards),
                     };
                 }
+                Err(Conflict::Unseen) if attempt + 1 == MAX_COMMIT_ATTEMPTS => break,
                 Err(Conflict::Unseen) => {
                     backoff(attempt).await;
                     snap = self.order_snapshot(id, &key, order.timestamp).await?;

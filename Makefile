@@ -1,7 +1,7 @@
 # The two commands: `make run` serves the API locally, `make test` runs every test.
 # Both install what is missing first (see scripts/lib.sh).
 
-.PHONY: run test stop lint sam-build fmt
+.PHONY: run test stop lint sam-build soak fuzz fmt
 
 run:
 	@bash scripts/run.sh
@@ -19,6 +19,10 @@ lint:
 
 sam-build:
 	@bash scripts/sam-build.sh
+
+# 10,000 randomized operations against the local API, then reconciliation (OPERATIONS=...).
+soak:
+	@bash scripts/soak.sh
 
 fmt:
 	cargo fmt --all

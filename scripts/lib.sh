@@ -130,3 +130,15 @@ start_api() {
   curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts" || true
   curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts/1/orders" || true
 }
+
+# DynamoDB Local, redis-server and the API on free loopback ports, the table TABLE_NAME=$1
+# created; exports API_URL. The binaries must be built.
+start_local_api() {
+  start_stack
+  export TABLE_NAME=$1
+  cargo run -q -p shared --bin create-table
+  local port
+  port=$(free_port)
+  start_api "$port"
+  export API_URL=http://127.0.0.1:$port
+}

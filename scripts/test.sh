@@ -13,12 +13,8 @@ cargo build --workspace --all-targets
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 stop_all
-start_stack
-port=$(free_port)
-export TABLE_NAME=http-tests API_CONCURRENCY=4
-cargo run -q -p shared --bin create-table
-start_api "$port"
-export API_URL=http://127.0.0.1:$port
+export API_CONCURRENCY=4
+start_local_api http-tests
 log "API on $API_URL; running the tests"
 out=$RUN/test-output.log
 set +e

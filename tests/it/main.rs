@@ -10,5 +10,6 @@ mod http_api;
 mod idempotency;
 mod observability;
 mod openapi;
+mod soak;
 mod store;
 mod tenancy;

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 pub mod http_client;
 pub mod procs;
+pub mod soak;
 
 /// 2019-10-17 10:20:25 in Mexico City: the spec's example, inside market hours.
 pub const OPEN_TS: i64 = 1_571_325_625;

@@ -24,5 +24,9 @@ sam-build:
 soak:
 	@bash scripts/soak.sh
 
+# cargo fuzz over request parsing for FUZZ_SECONDS (default 120); needs nightly.
+fuzz:
+	@bash scripts/fuzz.sh
+
 fmt:
 	cargo fmt --all

@@ -33,6 +33,7 @@ PY_TOOLS=(
   "sam aws-sam-cli==1.170.0"
   "cfn-lint cfn-lint==1.58.0"
   "python-zig ziglang==0.17.0"
+  "st schemathesis==4.32.5"
 )
 NEWMAN_VERSION=6.2.2
 

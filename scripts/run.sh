@@ -19,11 +19,11 @@ cat <<TXT
 
 Brokerage API on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stops everything)
 
-  curl -s -X POST http://127.0.0.1:$port/accounts -d '{"cash": 1000}'
-  curl -s -X POST http://127.0.0.1:$port/accounts/1/orders \\
+  curl -s -X POST http://127.0.0.1:$port/accounts -H 'x-api-key: local-dev-key' -d '{"cash": 1000}'
+  curl -s -X POST http://127.0.0.1:$port/accounts/1/orders -H 'x-api-key: local-dev-key' \\
        -d '{"timestamp": 1571325625, "operation": "BUY", "issuer_name": "AAPL", "total_shares": 2, "share_price": 50}'
-  curl -s http://127.0.0.1:$port/accounts/1
-  curl -s http://127.0.0.1:$port/accounts/1/orders
+  curl -s http://127.0.0.1:$port/accounts/1 -H 'x-api-key: local-dev-key'
+  curl -s http://127.0.0.1:$port/accounts/1/orders -H 'x-api-key: local-dev-key'
 
 Logs: .run/api.log, .run/dynamodb.log, .run/redis.log
 TXT

@@ -12,4 +12,5 @@ mod observability;
 mod openapi;
 mod soak;
 mod store;
+mod template;
 mod tenancy;

@@ -151,3 +151,42 @@ mod tests {
         );
     }
 }
+
+/// Why a body is not a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is not valid JSON: {0}")]
+    Malformed(String),
+    #[error("the body must be a JSON object")]
+    NotAnObject,
+}
+
+/// The top-level members of a JSON object body, numbers kept as their source text.
+pub struct Fields(std::collections::HashMap<String, Box<serde_json::value::RawValue>>);
+
+impl Fields {
+    /// Parses a body that must be one JSON object.
+    pub fn parse(bytes: &[u8]) -> Result<Fields, BodyError> {
+        let raw: &serde_json::value::RawValue =
+            serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed(e.to_string()))?;
+        if !raw.get().starts_with('{') {
+            return Err(BodyError::NotAnObject);
+        }
+        let map =
+            serde_json::from_str(raw.get()).map_err(|e| BodyError::Malformed(e.to_string()))?;
+        Ok(Fields(map))
+    }
+
+    pub fn get(&self, name: &str) -> Field {
+        let Some(raw) = self.0.get(name) else {
+            return Field::Missing;
+        };
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => serde_json::from_str(text).map_or(Field::Other, Field::Text),
+            Some(b'-' | b'0'..=b'9') => Field::Number(text.to_owned()),
+            Some(b'n') => Field::Null,
+            _ => Field::Other,
+        }
+    }
+}

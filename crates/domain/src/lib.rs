@@ -11,7 +11,7 @@ pub mod order;
 pub mod rules;
 
 pub use account::{Account, AccountId, Balance, Holding, Owner};
-pub use input::Field;
+pub use input::{BodyError, Field, Fields};
 pub use market::{MarketConfigError, MarketHours};
 pub use money::{Amount, Cash, IssuerName, Price, Shares};
 pub use order::{DedupKey, LedgerEntry, Operation, Order, DEDUP_WINDOW_SECS};

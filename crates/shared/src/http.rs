@@ -1,13 +1,11 @@
 //! HTTP glue: request bodies to fields, answers to JSON, and every error to one RFC 9457
 //! problem, mapped in exactly one place (`ApiError::into_response`).
 
-use domain::{AccountId, Field, Owner};
+use domain::{AccountId, BodyError, Fields, Owner};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
-use serde_json::value::RawValue;
-use std::collections::HashMap;
 
 use crate::config::KeySource;
 use crate::store::StoreError;
@@ -212,38 +210,16 @@ pub fn owner(keys: &KeySource, req: &Request) -> Result<Owner, ApiError> {
         .ok_or(ApiError::Forbidden)
 }
 
-/// The top-level members of a JSON object body, numbers kept as their source text.
-pub struct Fields(HashMap<String, Box<RawValue>>);
-
-impl Fields {
-    pub fn get(&self, name: &str) -> Field {
-        let Some(raw) = self.0.get(name) else {
-            return Field::Missing;
-        };
-        let text = raw.get();
-        match text.as_bytes().first() {
-            Some(b'"') => serde_json::from_str(text).map_or(Field::Other, Field::Text),
-            Some(b'-' | b'0'..=b'9') => Field::Number(text.to_owned()),
-            Some(b'n') => Field::Null,
-            _ => Field::Other,
-        }
-    }
-}
-
 /// Reads a body that must be a JSON object of at most 16 KiB.
 pub fn object_body(req: &Request) -> Result<Fields, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
-    let raw: &RawValue =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    if !raw.get().starts_with('{') {
-        return Err(ApiError::NotAnObject);
-    }
-    let map =
-        serde_json::from_str(raw.get()).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    Ok(Fields(map))
+    Fields::parse(bytes).map_err(|e| match e {
+        BodyError::Malformed(detail) => ApiError::MalformedJson(detail),
+        BodyError::NotAnObject => ApiError::NotAnObject,
+    })
 }
 
 /// The `{id}` of `/accounts/{id}...`: from API Gateway's path parameters, else from the path

@@ -13,10 +13,14 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   log "installing cargo-fuzz (crates.io) into .tools/cargo"
   cargo install -q --locked --root "$TOOLS/cargo" cargo-fuzz
 fi
+mkdir -p "$RUN"
 cd fuzz
 seconds=${FUZZ_SECONDS:-120}
 log "fuzzing request parsing for $seconds s"
-cargo +nightly fuzz run request -- -max_total_time="$seconds" -max_len=4096 2>&1 | tee "$RUN/fuzz.log" | grep -E "^#[0-9]+ *(DONE|pulse)|ERROR|panicked|SUMMARY" || true
-status=${PIPESTATUS[0]}
-grep -E "^Done [0-9]+ runs" "$RUN/fuzz.log" | tail -n 1 || true
+set +e
+cargo +nightly fuzz run request -- -max_total_time="$seconds" -max_len=4096 >"$RUN/fuzz.log" 2>&1
+status=$?
+set -e
+# The crash report (if any) and libFuzzer's closing count of runs.
+grep -E "ERROR|panicked|SUMMARY|^Done [0-9]+ runs" "$RUN/fuzz.log" || tail -n 20 "$RUN/fuzz.log"
 exit "$status"

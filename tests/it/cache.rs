@@ -132,14 +132,7 @@ async fn redis_refusing_connections_degrades_to_dynamodb() {
 #[tokio::test]
 async fn a_redis_that_never_answers_costs_at_most_the_cache_timeout() {
     // Accepts connections and reads, but never replies.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let port = silent_listener().await;
     let mut c = config(&unique_table(), Some(format!("redis://127.0.0.1:{port}/")));
     c.cache_timeout = Duration::from_millis(50);
     let t = app_with(c).await;

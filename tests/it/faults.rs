@@ -130,14 +130,7 @@ async fn throttling_is_a_503_on_reads_and_orders() {
 #[tokio::test]
 async fn a_dynamodb_that_never_answers_is_a_503_within_the_sdk_timeouts() {
     // Accepts connections and reads nothing back: every call times out.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let port = silent_listener().await;
     let mut config = config(&unique_table(), None);
     config.dynamodb_endpoint = Some(format!("http://127.0.0.1:{port}"));
     let t = app_with_no_table(config).await;

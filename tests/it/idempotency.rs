@@ -37,13 +37,7 @@ async fn a_replayed_order_answers_the_same_bytes_and_applies_once() {
         // Not DUPLICATED_OPERATION: the first answer itself.
         assert_eq!(wire(&again), wire(&first));
     }
-    let account = t
-        .store
-        .load_account(&owner(), domain::AccountId(1))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(account.cash.value().to_string(), "900");
+    assert_eq!(stored_cash(&t, 1).await, "900");
     let ledger = list_orders::handle(&t, request("list-orders", 1, "")).await;
     assert_eq!(json_of(&ledger)["orders"].as_array().unwrap().len(), 1);
 }
@@ -81,13 +75,7 @@ async fn a_key_reused_with_another_body_is_422_and_changes_nothing() {
     create_account::handle(&t, event("create-account")).await;
     let elsewhere = place_order::handle(&t, keyed(request("place-order", 2, &buy(2)), "k")).await;
     assert_eq!(elsewhere.status(), 422);
-    let account = t
-        .store
-        .load_account(&owner(), domain::AccountId(1))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(account.cash.value().to_string(), "900");
+    assert_eq!(stored_cash(&t, 1).await, "900");
 }
 
 #[tokio::test]
@@ -205,11 +193,5 @@ async fn parallel_retries_of_one_keyed_order_apply_it_once() {
     assert!(answers
         .iter()
         .all(|r| r.status() == 200 || r.status() == 409));
-    let account = t
-        .store
-        .load_account(&owner(), domain::AccountId(1))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(account.cash.value().to_string(), "990");
+    assert_eq!(stored_cash(&t, 1).await, "990");
 }

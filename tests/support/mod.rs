@@ -215,6 +215,30 @@ pub fn without_header(mut req: Request, name: &str) -> Request {
     req
 }
 
+/// A server that accepts connections and never answers; its port.
+pub async fn silent_listener() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    port
+}
+
+/// The cash of an account of the events' tenant, as stored.
+pub async fn stored_cash(t: &TestApp, id: u64) -> String {
+    let account = t.store.load_account(&owner(), domain::AccountId(id)).await;
+    account
+        .unwrap()
+        .expect("the account exists")
+        .cash
+        .value()
+        .to_string()
+}
+
 /// The event for a route with the account id in its path and the given body.
 pub fn request(route: &str, id: u64, body: &str) -> Request {
     use lambda_http::RequestExt;

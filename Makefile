@@ -1,7 +1,7 @@
 # The two commands: `make run` serves the API locally, `make test` runs every test.
 # Both install what is missing first (see scripts/lib.sh).
 
-.PHONY: run test stop lint sam-build soak fuzz fmt
+.PHONY: run test stop lint sam-build soak fuzz bench fmt
 
 run:
 	@bash scripts/run.sh
@@ -27,6 +27,10 @@ soak:
 # cargo fuzz over request parsing for FUZZ_SECONDS (default 120); needs nightly.
 fuzz:
 	@bash scripts/fuzz.sh
+
+# Throughput, latency, API/raw ratio, calls per order, cold start, RSS, zip sizes (BENCHMARKS.md).
+bench:
+	@bash scripts/bench.sh
 
 fmt:
 	cargo fmt --all

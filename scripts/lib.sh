@@ -123,7 +123,7 @@ stop_all() {
 # Serves every route through `cargo lambda watch` on 127.0.0.1:$1, already built.
 start_api() {
   local port=$1
-  start api cargo lambda watch --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
+  start api cargo lambda watch ${API_RELEASE:+--release} --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
   wait_port "$port" api "$(cat "$RUN/api.pid")"
   # Each function starts on its first request; make that happen now, not for the user.
   curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1" || true

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make bench: release builds, the local stack with the API in release mode, then the
+# benchmark driver (tests/bench): API orders beside the bare DynamoDB work at the same
+# concurrency, DynamoDB calls per order, cold start and RSS of each function, zipped sizes
+# of the arm64 functions. ORDERS (default 2000) and CLIENTS (8) tune the order runs.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+ensure_deps
+functions=(create-account place-order get-account list-orders)
+log "release build (host) of the functions and the driver"
+cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}") -p brokerage-tests
+zips=$RUN/zips.txt
+: >"$zips"
+if arm64_target; then
+  log "arm64 zips (cargo lambda build --release --arm64 --output-format zip)"
+  cargo lambda build --release --arm64 --output-format zip $(printf -- '--bin %s ' "${functions[@]}") >/dev/null
+  for f in "${functions[@]}"; do
+    echo "$f $(stat -c %s "target/lambda/$f/bootstrap.zip")" >>"$zips"
+  done
+else
+  log "SKIPPED the zipped sizes: the aarch64-unknown-linux-gnu standard library cannot be installed here"
+fi
+trap 'stop_all' EXIT
+trap 'exit 130' INT TERM
+stop_all
+export API_RELEASE=1 API_CONCURRENCY=${CLIENTS:-8}
+start_local_api bench
+log "benchmark against $API_URL"
+"$ROOT/target/release/bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"

@@ -1,0 +1,392 @@
+//! `make bench`: the order path through the local API beside the bare DynamoDB work of an
+//! order, at the same concurrency; DynamoDB calls per order; cold start and peak RSS of each
+//! release function against a fake Lambda Runtime API; zipped sizes (measured by the script).
+//! Writes target/bench/summary.json and prints a table.
+//!
+//! Usage: bench ORDERS CLIENTS FUNCTIONS_DIR ZIP_SIZES_FILE
+
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Get, Put, TransactGetItem, TransactWriteItem, Update,
+};
+use brokerage_tests::http_client::Api;
+use brokerage_tests::*;
+use serde_json::{json, Value};
+use shared::items::{n, s};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FUNCTIONS: [&str; 4] = [
+    "create-account",
+    "place-order",
+    "get-account",
+    "list-orders",
+];
+const STARTS: usize = 11;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let orders: usize = args.first().map_or(2000, |a| a.parse().unwrap());
+    let clients: usize = args.get(1).map_or(8, |a| a.parse().unwrap());
+    let functions_dir = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "target/release".into());
+    let zips_file = args.get(3).cloned();
+    let per_client = orders / clients;
+
+    let api = Api::from_env();
+    let (api_rate, p50, p99) = api_orders(&api, clients, per_client).await;
+    let raw_rate = raw_transactions(clients, per_client).await;
+    let (accepted_calls, rejected_calls) = calls_per_order().await;
+    let mut starts = Vec::new();
+    for f in FUNCTIONS {
+        starts.push((f, cold_starts(&format!("{functions_dir}/{f}"), f)));
+    }
+    let zips: Vec<(String, u64)> = zips_file
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(f, b)| (f.to_owned(), b.trim().parse().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let init_ms = starts.iter().map(|(_, (ms, _))| *ms).fold(0.0, f64::max);
+    let max_rss_mb = starts.iter().map(|(_, (_, mb))| *mb).fold(0.0, f64::max);
+    let summary = json!({
+        "orders": per_client * clients,
+        "clients": clients,
+        "orders_per_second": round(api_rate),
+        "p50_ms": round(p50),
+        "p99_ms": round(p99),
+        "raw_transactions_per_second": round(raw_rate),
+        "raw_work": "per order: one TransactGetItems (account + 3 guards) and one TransactWriteItems (update + 2 puts + 2 condition checks)",
+        "api_to_raw_ratio": round(api_rate / raw_rate),
+        "ddb_calls_per_accepted_order": accepted_calls,
+        "ddb_calls_per_rejected_order": rejected_calls,
+        "init_ms": round(init_ms),
+        "max_rss_mb": round(max_rss_mb),
+        "max_zip_bytes": zips.iter().map(|(_, b)| *b).max(),
+        "functions": starts.iter().map(|(f, (ms, mb))| {
+            let zip = zips.iter().find(|(z, _)| z == f).map(|(_, b)| *b);
+            (f.to_string(), json!({"init_ms": round(*ms), "rss_mb": round(*mb), "zip_bytes": zip}))
+        }).collect::<serde_json::Map<String, Value>>(),
+    });
+    std::fs::create_dir_all("target/bench").unwrap();
+    std::fs::write(
+        "target/bench/summary.json",
+        serde_json::to_string_pretty(&summary).unwrap(),
+    )
+    .unwrap();
+
+    println!("\n{:<34} {:>14}  target", "measure", "value");
+    let row =
+        |name: &str, value: String, target: &str| println!("{name:<34} {value:>14}  {target}");
+    row(
+        "orders through the API",
+        format!("{}", per_client * clients),
+        &format!("{clients} clients, 1 account each"),
+    );
+    row("orders_per_second", format!("{api_rate:.0}"), "");
+    row("p50_ms / p99_ms", format!("{p50:.1} / {p99:.1}"), "");
+    row(
+        "raw_transactions_per_second",
+        format!("{raw_rate:.0}"),
+        "same work, bare SDK",
+    );
+    row(
+        "api_to_raw_ratio",
+        format!("{:.2}", api_rate / raw_rate),
+        ">= 0.5",
+    );
+    row(
+        "ddb_calls_per_accepted_order",
+        accepted_calls.to_string(),
+        "<= 2",
+    );
+    row(
+        "ddb_calls_per_rejected_order",
+        rejected_calls.to_string(),
+        "<= 1",
+    );
+    for (f, (ms, mb)) in &starts {
+        let zip = zips
+            .iter()
+            .find(|(z, _)| z == f)
+            .map_or("-".into(), |(_, b)| b.to_string());
+        row(
+            &format!("{f}: init ms / RSS MB / zip B"),
+            format!("{ms:.1} / {mb:.1}"),
+            &format!("<= 30 / <= 20; zip {zip} (<= 4194304)"),
+        );
+    }
+    println!("\nwritten: target/bench/summary.json");
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Orders through the API: each client buys on its own account, never a duplicate.
+async fn api_orders(api: &Api, clients: usize, per_client: usize) -> (f64, f64, f64) {
+    let mut ids = Vec::new();
+    for _ in 0..clients {
+        let r = api.post("/accounts", r#"{"cash": 100000000}"#).await;
+        ids.push(r.json()["id"].as_u64().expect("account opened"));
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = ids
+        .into_iter()
+        .map(|id| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                for i in 0..per_client {
+                    let body = order(OPEN_TS, "BUY", "BENCH", i as u64 + 1, "0.01");
+                    let t = Instant::now();
+                    let r = api.post(&format!("/accounts/{id}/orders"), body).await;
+                    latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                    assert_eq!(r.json()["business_errors"], json!([]), "order {i} on {id}");
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let wall = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    (
+        (clients * per_client) as f64 / wall,
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+    )
+}
+
+/// The same DynamoDB work per order, with nothing around it: a snapshot read of four items
+/// and a five-item conditional transaction, on a fresh table.
+async fn raw_transactions(clients: usize, per_client: usize) -> f64 {
+    let t = fresh_app().await;
+    let table = t.config.table_name.clone();
+    let client = t.store.client().clone();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let client = client.clone();
+            let table = table.clone();
+            tokio::spawn(async move {
+                let key = |pk: &str, sk: String| {
+                    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+                };
+                let pk = format!("RAW#{c}");
+                for i in 0..per_client as u64 {
+                    let get = |sk: String| {
+                        TransactGetItem::builder()
+                            .get(
+                                Get::builder()
+                                    .table_name(&table)
+                                    .set_key(Some(key(&pk, sk)))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                    };
+                    client
+                        .transact_get_items()
+                        .transact_items(get("ACCOUNT".into()))
+                        .transact_items(get(format!("G#{i}#a")))
+                        .transact_items(get(format!("G#{i}#b")))
+                        .transact_items(get(format!("G#{i}#c")))
+                        .send()
+                        .await
+                        .expect("raw read");
+                    let update = Update::builder()
+                        .table_name(&table)
+                        .set_key(Some(key(&pk, "ACCOUNT".into())))
+                        .update_expression("SET version = :next, cash = :cash")
+                        .condition_expression("attribute_not_exists(version) OR version = :version")
+                        .expression_attribute_values(":next", n(i + 1))
+                        .expression_attribute_values(":version", n(i))
+                        .expression_attribute_values(":cash", n(1_000_000 - i))
+                        .build()
+                        .unwrap();
+                    let put = |sk: String| {
+                        let mut item = key(&pk, sk);
+                        item.insert("v".into(), n(i));
+                        Put::builder()
+                            .table_name(&table)
+                            .set_item(Some(item))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .unwrap()
+                    };
+                    let check = |sk: String| {
+                        ConditionCheck::builder()
+                            .table_name(&table)
+                            .set_key(Some(key(&pk, sk)))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .unwrap()
+                    };
+                    client
+                        .transact_write_items()
+                        .transact_items(TransactWriteItem::builder().update(update).build())
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .put(put(format!("O#{i}")))
+                                .build(),
+                        )
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .put(put(format!("G#{i}#b")))
+                                .build(),
+                        )
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .condition_check(check(format!("G#{i}#a")))
+                                .build(),
+                        )
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .condition_check(check(format!("G#{i}#c")))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .expect("raw transaction");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (clients * per_client) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// DynamoDB calls of one accepted and one rejected order, counted by an SDK interceptor.
+async fn calls_per_order() -> (usize, usize) {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    t.calls.take();
+    place_order::handle(
+        &t,
+        request("place-order", 1, &order(OPEN_TS, "BUY", "A", 1, "10")),
+    )
+    .await;
+    let accepted = t.calls.take();
+    place_order::handle(
+        &t,
+        request("place-order", 1, &order(OPEN_TS, "BUY", "B", 1, "1000")),
+    )
+    .await;
+    (accepted, t.calls.take())
+}
+
+/// Median exec-to-first-response of a release function against a fake Runtime API, and the
+/// largest peak RSS seen.
+fn cold_starts(binary: &str, function: &str) -> (f64, f64) {
+    let event = std::fs::read_to_string(format!(
+        "{}/../events/{function}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut times = Vec::new();
+    let mut rss: f64 = 0.0;
+    for _ in 0..STARTS {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let started = Instant::now();
+        let mut child = Command::new(binary)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+            .env("TABLE_NAME", "bench-cold")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        answered_once(&listener, &event);
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        rss = rss.max(peak_rss_mb(child.id()));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), rss)
+}
+
+/// Serves one invocation of `event` and returns when the function has posted its response.
+fn answered_once(listener: &TcpListener, event: &str) {
+    listener.set_nonblocking(false).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "no response from the function");
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut stream = stream;
+        // Keep-alive: several requests may come on one connection.
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            if line.starts_with("GET") && line.contains("/invocation/next") {
+                let deadline_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis()
+                    + 10_000;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: bench-1\r\nlambda-runtime-deadline-ms: {deadline_ms}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:000000000000:function:bench\r\nlambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\ncontent-length: {}\r\n\r\n{event}",
+                    event.len()
+                );
+                stream.write_all(reply.as_bytes()).unwrap();
+            } else {
+                stream
+                    .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                    .unwrap();
+                if line.contains("/response") || line.contains("/error") {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}

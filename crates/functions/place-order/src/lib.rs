@@ -57,8 +57,6 @@ async fn place(
     if outcome.accepted() {
         // Before answering, so no read after this response sees the older balance.
         app.cache.put_account(&outcome.account).await;
-    }
-    if outcome.accepted() {
         app.metrics.count("OrdersAccepted", &[]);
     } else {
         app.metrics.count("OrdersRejected", &[]);

@@ -78,12 +78,7 @@ async fn twenty_parallel_buys_of_the_whole_balance_leave_exactly_one_accepted() 
             assert_eq!(r["business_errors"], json!(["INSUFFICIENT_BALANCE"]));
         }
     }
-    let stored = t
-        .store
-        .load_account(&owner(), AccountId(id))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&t, id).await;
     assert_eq!(stored.cash.value(), Decimal::ZERO);
     assert_eq!(ledger(&t, id).await.len(), 1);
 }
@@ -98,12 +93,7 @@ async fn ten_parallel_identical_orders_leave_one() {
         assert_eq!(r["business_errors"], json!(["DUPLICATED_OPERATION"]));
     }
     assert_eq!(ledger(&t, id).await.len(), 1);
-    let stored = t
-        .store
-        .load_account(&owner(), AccountId(id))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&t, id).await;
     assert_eq!(stored.cash.value(), Decimal::from(990));
 }
 
@@ -163,12 +153,7 @@ async fn twenty_parallel_account_openings_get_twenty_distinct_ids() {
     for task in tasks {
         let (id, cash) = task.await.unwrap();
         assert!(ids.insert(id), "id {id} handed out twice");
-        let stored = t
-            .store
-            .load_account(&owner(), AccountId(id))
-            .await
-            .unwrap()
-            .unwrap();
+        let stored = stored(&t, id).await;
         assert_eq!(
             stored.cash.value(),
             Decimal::from(cash),
@@ -268,12 +253,7 @@ async fn a_random_concurrent_mix_of_1000_orders_reconciles_exactly() {
             );
             states.insert((id, cash.normalize().to_string()));
         }
-        let stored = t
-            .store
-            .load_account(&owner(), AccountId(id))
-            .await
-            .unwrap()
-            .unwrap();
+        let stored = stored(&t, id).await;
         assert_eq!(stored.cash.value(), cash, "account {id} cash");
         assert_eq!(
             stored.version as usize,

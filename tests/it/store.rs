@@ -7,6 +7,17 @@ fn cash(s: &str) -> Cash {
     Cash::parse(&Field::Number(s.into())).unwrap()
 }
 
+/// Places an order of the events' tenant through the store, under the default market
+/// hours, at `NOW`; the account must exist.
+async fn place(t: &TestApp, id: AccountId, body: &str) -> shared::OrderOutcome {
+    let order = parse(body);
+    t.store
+        .place_order(&owner(), id, &order, &MarketHours::default(), NOW, None)
+        .await
+        .unwrap()
+        .expect("the account exists")
+}
+
 fn parse(body: &str) -> Order {
     let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).unwrap();
     Order::parse(
@@ -58,19 +69,7 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
         .id;
     t.calls.take();
 
-    let out = t
-        .store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(OPEN_TS, "BUY", "AAPL", 2, "50")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let out = place(&t, id, &order(OPEN_TS, "BUY", "AAPL", 2, "50")).await;
     assert!(out.accepted());
     assert_eq!(
         t.calls.take(),
@@ -78,57 +77,21 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
         "accepted order: one TransactGetItems, one TransactWriteItems"
     );
 
-    let out = t
-        .store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let out = place(&t, id, &order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000")).await;
     assert_eq!(
         out.business_errors,
         vec![BusinessError::InsufficientBalance]
     );
     assert_eq!(t.calls.take(), 1, "rejected order: the read only");
 
-    let out = t
-        .store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let out = place(&t, id, &order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")).await;
     assert_eq!(
         out.business_errors,
         vec![BusinessError::DuplicatedOperation]
     );
     assert_eq!(t.calls.take(), 1);
 
-    let out = t
-        .store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(CLOSED_TS, "SELL", "AAPL", 1, "50")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let out = place(&t, id, &order(CLOSED_TS, "SELL", "AAPL", 1, "50")).await;
     assert_eq!(out.business_errors, vec![BusinessError::ClosedMarket]);
     assert_eq!(t.calls.take(), 1);
 
@@ -177,40 +140,15 @@ async fn the_handlers_cost_the_same_calls_as_the_store() {
 async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
     // Two stores on one table: the second commits between the first's read and write.
     let t = fresh_app().await;
-    let m = MarketHours::default();
     let id = t
         .store
         .open_account(&owner(), cash("100"), NOW)
         .await
         .unwrap()
         .id;
-    let a = t
-        .store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(OPEN_TS, "BUY", "X", 1, "60")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let a = place(&t, id, &order(OPEN_TS, "BUY", "X", 1, "60")).await;
     assert!(a.accepted());
-    let b = t
-        .store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(OPEN_TS + 600, "BUY", "Y", 1, "60")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let b = place(&t, id, &order(OPEN_TS + 600, "BUY", "Y", 1, "60")).await;
     assert_eq!(b.business_errors, vec![BusinessError::InsufficientBalance]);
     assert_eq!(b.account.cash, cash("40"));
 }
@@ -218,25 +156,13 @@ async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
 #[tokio::test]
 async fn amounts_are_stored_as_exact_dynamodb_numbers() {
     let t = fresh_app().await;
-    let m = MarketHours::default();
     let id = t
         .store
         .open_account(&owner(), cash("0.30"), NOW)
         .await
         .unwrap()
         .id;
-    t.store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&order(OPEN_TS, "BUY", "X", 3, "0.1")),
-            &m,
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    place(&t, id, &order(OPEN_TS, "BUY", "X", 3, "0.1")).await;
     let raw = t
         .store
         .client()

@@ -228,15 +228,15 @@ pub async fn silent_listener() -> u16 {
     port
 }
 
+/// An account of the events' tenant, as stored.
+pub async fn stored(t: &TestApp, id: u64) -> domain::Account {
+    let account = t.store.load_account(&owner(), domain::AccountId(id)).await;
+    account.unwrap().expect("the account exists")
+}
+
 /// The cash of an account of the events' tenant, as stored.
 pub async fn stored_cash(t: &TestApp, id: u64) -> String {
-    let account = t.store.load_account(&owner(), domain::AccountId(id)).await;
-    account
-        .unwrap()
-        .expect("the account exists")
-        .cash
-        .value()
-        .to_string()
+    stored(t, id).await.cash.value().to_string()
 }
 
 /// The event for a route with the account id in its path and the given body.

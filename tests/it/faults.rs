@@ -73,9 +73,10 @@ async fn conflicts_on_every_attempt_end_in_a_503_after_bounded_retries() {
     .await;
     assert_503(&resp);
     assert_eq!(json_of(&resp)["title"], json!("Account busy"));
-    // Twelve attempts, each judged on a fresh read, with jittered backoff between them.
-    assert_eq!(conflict.num_calls(), 12);
-    assert_eq!(snapshot.num_calls(), 12);
+    // Every attempt judged on a fresh read, with jittered backoff between them.
+    let attempts = shared::store::MAX_COMMIT_ATTEMPTS as usize;
+    assert_eq!(conflict.num_calls(), attempts);
+    assert_eq!(snapshot.num_calls(), attempts);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",

@@ -1,5 +1,10 @@
 //! The store's access patterns on DynamoDB Local, and how many calls each order costs.
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use brokerage_tests::*;
 use domain::{AccountId, BusinessError, Cash, Field, MarketHours, Order};
 
@@ -136,9 +141,77 @@ async fn the_handlers_cost_the_same_calls_as_the_store() {
     assert_eq!(t.calls.take(), 1, "invalid order");
 }
 
-#[tokio::test]
-async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
-    // Two stores on one table: the second commits between the first's read and write.
+/// Runs `race` once, just before the first `TransactWriteItems` its client sends: another
+/// writer committing between this client's read and its write.
+struct BeforeFirstWrite(std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl std::fmt::Debug for BeforeFirstWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeFirstWrite")
+    }
+}
+
+impl Intercept for BeforeFirstWrite {
+    fn name(&self) -> &'static str {
+        "BeforeFirstWrite"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
+        if target.ends_with(".TransactWriteItems") {
+            if let Some(race) = self.0.lock().unwrap().take() {
+                race();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A store on `t`'s table whose first order write waits for `rival` to be placed by
+/// another store, and the counter of its own calls.
+fn racing_store(t: &TestApp, id: AccountId, rival: String) -> (shared::Store, CallCounter) {
+    let other = t.store.clone();
+    let race = move || {
+        // The interceptor runs inside the SDK's future: the rival runs to its end on the same
+        // runtime (whose connections both clients share) before this write goes out.
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let out = other
+                    .place_order(
+                        &owner(),
+                        id,
+                        &parse(&rival),
+                        &MarketHours::default(),
+                        NOW,
+                        None,
+                    )
+                    .await;
+                assert!(out.unwrap().unwrap().accepted(), "the rival commits");
+            })
+        })
+    };
+    let calls = CallCounter::default();
+    let config = t
+        .store
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(calls.clone())
+        .interceptor(BeforeFirstWrite(std::sync::Mutex::new(Some(Box::new(
+            race,
+        )))))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    (shared::Store::new(client, t.store.table()), calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_that_loses_a_race_is_judged_again_from_the_returned_items() {
     let t = fresh_app().await;
     let id = t
         .store
@@ -146,11 +219,55 @@ async fn a_stale_snapshot_is_judged_again_from_the_returned_items() {
         .await
         .unwrap()
         .id;
-    let a = place(&t, id, &order(OPEN_TS, "BUY", "X", 1, "60")).await;
-    assert!(a.accepted());
-    let b = place(&t, id, &order(OPEN_TS + 600, "BUY", "Y", 1, "60")).await;
-    assert_eq!(b.business_errors, vec![BusinessError::InsufficientBalance]);
-    assert_eq!(b.account.cash, cash("40"));
+    // Judged against 100 in cash, then the rival spends 60 before the write: the write is
+    // cancelled, and the account it returns decides without another read.
+    let rival = order(OPEN_TS, "BUY", "X", 1, "60");
+    let (store, calls) = racing_store(&t, id, rival);
+    let body = order(OPEN_TS + 600, "BUY", "Y", 1, "60");
+    let lost = store
+        .place_order(
+            &owner(),
+            id,
+            &parse(&body),
+            &MarketHours::default(),
+            NOW,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        lost.business_errors,
+        vec![BusinessError::InsufficientBalance]
+    );
+    assert_eq!(lost.account.cash, cash("40"));
+    assert_eq!(calls.take(), 2, "one read, one cancelled write");
+
+    // Still affordable after the rival: committed on the second write, with no re-read,
+    // and the answer is the state both orders produced.
+    let rival = order(OPEN_TS + 1200, "BUY", "X", 1, "10");
+    let (store, calls) = racing_store(&t, id, rival);
+    let body = order(OPEN_TS + 1800, "SELL", "X", 1, "25");
+    let won = store
+        .place_order(
+            &owner(),
+            id,
+            &parse(&body),
+            &MarketHours::default(),
+            NOW,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(won.accepted(), "{:?}", won.business_errors);
+    assert_eq!(won.account.cash, cash("55"));
+    assert_eq!(won.account.version, 3);
+    assert_eq!(calls.take(), 3, "one read, a cancelled write, the write");
+    assert_eq!(
+        t.store.load_account(&owner(), id).await.unwrap(),
+        Some(won.account)
+    );
 }
 
 #[tokio::test]

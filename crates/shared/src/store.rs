@@ -20,8 +20,9 @@ use std::time::Duration;
 use crate::items::{self, n, Item, Malformed, PK, SK};
 
 /// Attempts at committing one order before answering 503: each failed attempt means
-/// another order on the same account committed first.
-const MAX_COMMIT_ATTEMPTS: u32 = 12;
+/// another order on the same account committed first. Optimistic commits on one account
+/// fail about half the time with three writers, so the budget covers a long losing streak.
+pub const MAX_COMMIT_ATTEMPTS: u32 = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -231,7 +232,7 @@ impl Store {
                 }
                 Err(Conflict::Seen(fresh)) => {
                     // The failed conditions returned the items as they now stand: judge again
-                    // without another read.
+                    // without another read, at once: a loser that also waited would keep losing.
                     snap = Snapshot {
                         account: fresh.account.or(Some(account)),
                         guards: merge(snap.guards, fresh.guards),
@@ -590,6 +591,7 @@ impl Conflict {
     /// account update, ledger put, own guard put, previous and next guard checks.
     fn from_reasons(reasons: &[CancellationReason]) -> Conflict {
         let mut fresh = Fresh::default();
+        let mut ledger_taken = false;
         for (i, r) in reasons.iter().enumerate() {
             match r.code() {
                 None | Some("None") => {}
@@ -602,7 +604,12 @@ impl Conflict {
                         2 => items::decode_guard(item).map(|t| fresh.guards[1] = Some(t)),
                         3 => items::decode_guard(item).map(|t| fresh.guards[0] = Some(t)),
                         4 => items::decode_guard(item).map(|t| fresh.guards[2] = Some(t)),
-                        // The ledger slot is taken: the account moved on; read it again.
+                        // The ledger slot is taken because the account moved on: the
+                        // account's own reason carries its new state.
+                        1 => {
+                            ledger_taken = true;
+                            Ok(())
+                        }
                         _ => return Conflict::Unseen,
                     };
                     if let Err(e) = decoded {
@@ -612,7 +619,9 @@ impl Conflict {
                 Some(_) => return Conflict::Unseen,
             }
         }
-        if fresh.account.is_none() && fresh.guards.iter().all(Option::is_none) {
+        if (ledger_taken && fresh.account.is_none())
+            || (fresh.account.is_none() && fresh.guards.iter().all(Option::is_none))
+        {
             return Conflict::Unseen;
         }
         Conflict::Seen(fresh)
@@ -627,7 +636,6 @@ fn merge(old: [Option<i64>; 3], fresh: [Option<i64>; 3]) -> [Option<i64>; 3] {
     ]
 }
 
-/// Full-jitter exponential backoff: 5 ms doubling, capped at 200 ms.
 /// A `ClientRequestToken` (at most 36 characters) for one attempt of one request.
 fn client_token(request: &str, attempt: u32) -> String {
     use sha2::{Digest, Sha256};
@@ -635,7 +643,8 @@ fn client_token(request: &str, attempt: u32) -> String {
     digest[..18].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Full-jitter exponential backoff: 2 ms doubling, capped at 64 ms.
 async fn backoff(attempt: u32) {
-    let cap = (5u64 << attempt.min(6)).min(200);
+    let cap = 2u64 << attempt.min(5);
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
 }

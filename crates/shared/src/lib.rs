@@ -14,7 +14,7 @@ pub mod metrics;
 pub mod store;
 pub mod telemetry;
 
-pub use app::{serve, App};
+pub use app::{run, serve, App};
 pub use cache::Cache;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, KeySource};

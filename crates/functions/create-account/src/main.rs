@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve(create_account::handle).await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::run(create_account::handle)
 }

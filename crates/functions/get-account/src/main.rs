@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve(get_account::handle).await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::run(get_account::handle)
 }

@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve(list_orders::handle).await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::run(list_orders::handle)
 }

@@ -1,4 +1,3 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::serve(place_order::handle).await
+fn main() -> Result<(), lambda_http::Error> {
+    shared::run(place_order::handle)
 }

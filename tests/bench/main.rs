@@ -1,7 +1,9 @@
-//! `make bench`: the order path through the local API beside the bare DynamoDB work of an
-//! order, at the same concurrency; DynamoDB calls per order; cold start and peak RSS of each
-//! release function against a fake Lambda Runtime API; zipped sizes (measured by the script).
-//! Writes target/bench/summary.json and prints a table.
+//! `make bench`: the order path through the local API, the same orders handed to the
+//! handler in this process, and the bare DynamoDB work of an order, at the same concurrency
+//! and side by side (warmed up, then timed in the order A B C C B A), with the CPU each
+//! group of processes spent per order; DynamoDB calls per order; cold start and peak RSS of
+//! each release function against a fake Lambda Runtime API; zipped sizes (measured by the
+//! script). Writes target/bench/summary.json and prints a table.
 //!
 //! Usage: bench ORDERS CLIENTS FUNCTIONS_DIR ZIP_SIZES_FILE
 
@@ -39,8 +41,36 @@ async fn main() {
     let per_client = orders / clients;
 
     let api = Api::from_env();
-    let (api_rate, p50, p99) = api_orders(&api, clients, per_client).await;
-    let raw_rate = raw_transactions(clients, per_client).await;
+    let ids = open_accounts(&api, clients).await;
+    let t = fresh_app().await;
+    let handler_ids = open_in_process(&t, clients).await;
+    // Untimed warm-up of every path: DynamoDB Local's JIT and every connection pool.
+    let warm = (per_client / 10).max(1);
+    api_orders(&api, &ids, 0, warm).await;
+    handler_orders(&t, &handler_ids, 0, warm).await;
+    raw_transactions(&t, "warm", clients, warm).await;
+    // Timed in the order A B C C B A, half the orders each time, so that drift in the
+    // machine's load or in DynamoDB Local's state falls on every path alike.
+    let half = per_client / 2;
+    let mut paths: [Path; 3] = Default::default();
+    for (round, path) in [0, 1, 2, 2, 1, 0].into_iter().enumerate() {
+        let before = cpu_seconds();
+        let started = Instant::now();
+        let offset = (warm + (round / 3) * half) as u64;
+        let latencies = match path {
+            0 => api_orders(&api, &ids, offset, half).await,
+            1 => handler_orders(&t, &handler_ids, offset, half).await,
+            _ => {
+                raw_transactions(&t, &round.to_string(), clients, half).await;
+                vec![]
+            }
+        };
+        paths[path].add(started.elapsed(), clients * half, latencies, before);
+    }
+    let [api_path, handler_path, raw_path] = &paths;
+    let (api_rate, raw_rate, handler_rate) =
+        (api_path.rate(), raw_path.rate(), handler_path.rate());
+    let (p50, p99) = api_path.percentiles();
     let (accepted_calls, rejected_calls) = calls_per_order().await;
     let mut starts = Vec::new();
     for f in FUNCTIONS {
@@ -58,8 +88,9 @@ async fn main() {
 
     let init_ms = starts.iter().map(|(_, (ms, _))| *ms).fold(0.0, f64::max);
     let max_rss_mb = starts.iter().map(|(_, (_, mb))| *mb).fold(0.0, f64::max);
+    let (handler_p50, handler_p99) = handler_path.percentiles();
     let summary = json!({
-        "orders": per_client * clients,
+        "orders": api_path.orders,
         "clients": clients,
         "orders_per_second": round(api_rate),
         "p50_ms": round(p50),
@@ -67,6 +98,15 @@ async fn main() {
         "raw_transactions_per_second": round(raw_rate),
         "raw_work": "per order: one TransactGetItems (account + 3 guards) and one TransactWriteItems (update + 2 puts + 2 condition checks)",
         "api_to_raw_ratio": round(api_rate / raw_rate),
+        "handler_orders_per_second": round(handler_rate),
+        "handler_p50_ms": round(handler_p50),
+        "handler_p99_ms": round(handler_p99),
+        "handler_to_raw_ratio": round(handler_rate / raw_rate),
+        "cpu_ms_per_order": {
+            "api": api_path.cpu_ms_per_order(),
+            "handler": handler_path.cpu_ms_per_order(),
+            "raw": raw_path.cpu_ms_per_order(),
+        },
         "ddb_calls_per_accepted_order": accepted_calls,
         "ddb_calls_per_rejected_order": rejected_calls,
         "init_ms": round(init_ms),
@@ -89,7 +129,7 @@ async fn main() {
         |name: &str, value: String, target: &str| println!("{name:<34} {value:>14}  {target}");
     row(
         "orders through the API",
-        format!("{}", per_client * clients),
+        format!("{}", api_path.orders),
         &format!("{clients} clients, 1 account each"),
     );
     row("orders_per_second", format!("{api_rate:.0}"), "");
@@ -103,6 +143,21 @@ async fn main() {
         "api_to_raw_ratio",
         format!("{:.2}", api_rate / raw_rate),
         ">= 0.5",
+    );
+    row(
+        "handler_orders_per_second",
+        format!("{handler_rate:.0}"),
+        "place-order's handler in process",
+    );
+    row(
+        "handler p50_ms / p99_ms",
+        format!("{handler_p50:.1} / {handler_p99:.1}"),
+        "",
+    );
+    row(
+        "handler_to_raw_ratio",
+        format!("{:.2}", handler_rate / raw_rate),
+        "",
     );
     row(
         "ddb_calls_per_accepted_order",
@@ -125,6 +180,24 @@ async fn main() {
             &format!("<= 30 / <= 20; zip {zip} (<= 4194304)"),
         );
     }
+    println!("\nCPU ms per order, by process group");
+    print!("{:<8}", "path");
+    for g in CPU_GROUPS {
+        print!(" {g:>15}");
+    }
+    println!();
+    for (name, path) in [
+        ("api", api_path),
+        ("handler", handler_path),
+        ("raw", raw_path),
+    ] {
+        print!("{name:<8}");
+        let ms = path.cpu_ms_per_order();
+        for g in CPU_GROUPS {
+            print!(" {:>15.2}", ms[g].as_f64().unwrap_or(0.0));
+        }
+        println!();
+    }
     println!("\nwritten: target/bench/summary.json");
 }
 
@@ -136,24 +209,143 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// Orders through the API: each client buys on its own account, never a duplicate.
-async fn api_orders(api: &Api, clients: usize, per_client: usize) -> (f64, f64, f64) {
+/// One way of placing orders, summed over its timed runs.
+#[derive(Default)]
+struct Path {
+    wall: Duration,
+    orders: usize,
+    latencies: Vec<f64>,
+    /// CPU seconds by process group, over this path's runs.
+    cpu: HashMap<&'static str, f64>,
+}
+
+impl Path {
+    fn add(
+        &mut self,
+        wall: Duration,
+        orders: usize,
+        latencies: Vec<f64>,
+        before: HashMap<&'static str, f64>,
+    ) {
+        self.wall += wall;
+        self.orders += orders;
+        self.latencies.extend(latencies);
+        for (group, after) in cpu_seconds() {
+            *self.cpu.entry(group).or_default() += after - before.get(group).unwrap_or(&0.0);
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        self.orders as f64 / self.wall.as_secs_f64()
+    }
+
+    fn percentiles(&self) -> (f64, f64) {
+        let mut all = self.latencies.clone();
+        all.sort_by(f64::total_cmp);
+        (percentile(&all, 0.5), percentile(&all, 0.99))
+    }
+
+    /// CPU milliseconds per order by process group.
+    fn cpu_ms_per_order(&self) -> serde_json::Map<String, Value> {
+        CPU_GROUPS
+            .iter()
+            .map(|g| {
+                let ms = self.cpu.get(g).unwrap_or(&0.0) * 1e3 / self.orders as f64;
+                (g.to_string(), json!(round(ms)))
+            })
+            .collect()
+    }
+}
+
+const CPU_GROUPS: [&str; 5] = ["dynamodb-local", "redis", "emulator", "functions", "driver"];
+
+/// CPU seconds used so far by each group of the stack's processes and by this driver.
+fn cpu_seconds() -> HashMap<&'static str, f64> {
+    // /proc reports in USER_HZ, which Linux fixes at 100 for user space.
+    const TICK: f64 = 0.01;
+    let mut out: HashMap<&'static str, f64> = HashMap::new();
+    let me = std::process::id().to_string();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name is in parentheses and may hold spaces: fields follow the last ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map_or("", |(_, c)| c);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        let cpu = (ticks(11) + ticks(12)) * TICK;
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let group = if pid == me {
+            "driver"
+        } else if cmdline.contains("DynamoDBLocal") {
+            "dynamodb-local"
+        } else if comm == "redis-server" {
+            "redis"
+        } else if comm.starts_with("cargo-lambda") {
+            "emulator"
+        } else if FUNCTIONS.contains(&comm) {
+            "functions"
+        } else {
+            continue;
+        };
+        *out.entry(group).or_default() += cpu;
+    }
+    out
+}
+
+async fn open_accounts(api: &Api, clients: usize) -> Vec<u64> {
     let mut ids = Vec::new();
     for _ in 0..clients {
         let r = api.post("/accounts", r#"{"cash": 100000000}"#).await;
         ids.push(r.json()["id"].as_u64().expect("account opened"));
     }
-    let started = Instant::now();
+    ids
+}
+
+async fn open_in_process(t: &TestApp, clients: usize) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for _ in 0..clients {
+        let r = create_account::handle(
+            t,
+            with_body(event("create-account"), r#"{"cash": 100000000}"#),
+        )
+        .await;
+        ids.push(json_of(&r)["id"].as_u64().expect("account opened"));
+    }
+    ids
+}
+
+/// An accepted buy, distinct from every other (so never a duplicate) by its share count.
+fn bench_order(n: u64) -> String {
+    order(OPEN_TS, "BUY", "BENCH", n + 1, "0.01")
+}
+
+/// Orders through the API: each client buys on its own account. Returns the latencies (ms).
+async fn api_orders(api: &Api, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
     let tasks: Vec<_> = ids
-        .into_iter()
-        .map(|id| {
+        .iter()
+        .map(|&id| {
             let api = api.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                for i in 0..per_client {
-                    let body = order(OPEN_TS, "BUY", "BENCH", i as u64 + 1, "0.01");
+                for i in offset..offset + per_client as u64 {
                     let t = Instant::now();
-                    let r = api.post(&format!("/accounts/{id}/orders"), body).await;
+                    let r = api
+                        .post(&format!("/accounts/{id}/orders"), bench_order(i))
+                        .await;
                     latencies.push(t.elapsed().as_secs_f64() * 1e3);
                     assert_eq!(r.json()["business_errors"], json!([]), "order {i} on {id}");
                 }
@@ -165,31 +357,55 @@ async fn api_orders(api: &Api, clients: usize, per_client: usize) -> (f64, f64, 
     for t in tasks {
         all.extend(t.await.unwrap());
     }
-    let wall = started.elapsed().as_secs_f64();
-    all.sort_by(f64::total_cmp);
-    (
-        (clients * per_client) as f64 / wall,
-        percentile(&all, 0.5),
-        percentile(&all, 0.99),
-    )
+    all
+}
+
+/// The same orders handed to place-order's handler in this process: the function's own
+/// work (JSON, rules, DynamoDB, the cache write) without the emulator's HTTP hops and
+/// without log output. Returns the latencies (ms).
+async fn handler_orders(t: &TestApp, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let app = std::sync::Arc::clone(&t.app);
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                for i in offset..offset + per_client as u64 {
+                    let t = Instant::now();
+                    let r = place_order::handle(&app, request("place-order", id, &bench_order(i)))
+                        .await;
+                    latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                    assert_eq!(
+                        json_of(&r)["business_errors"],
+                        json!([]),
+                        "order {i} on {id}"
+                    );
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
 }
 
 /// The same DynamoDB work per order, with nothing around it: a snapshot read of four items
-/// and a five-item conditional transaction, on a fresh table.
-async fn raw_transactions(clients: usize, per_client: usize) -> f64 {
-    let t = fresh_app().await;
+/// and a five-item conditional transaction, on `t`'s table under keys of their own (`tag`).
+async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: usize) {
     let table = t.config.table_name.clone();
     let client = t.store.client().clone();
-    let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
             let client = client.clone();
             let table = table.clone();
+            let pk = format!("RAW#{tag}#{c}");
             tokio::spawn(async move {
                 let key = |pk: &str, sk: String| {
                     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
                 };
-                let pk = format!("RAW#{c}");
                 for i in 0..per_client as u64 {
                     let get = |sk: String| {
                         TransactGetItem::builder()
@@ -272,7 +488,6 @@ async fn raw_transactions(clients: usize, per_client: usize) -> f64 {
     for t in tasks {
         t.await.unwrap();
     }
-    (clients * per_client) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// DynamoDB calls of one accepted and one rejected order, counted by an SDK interceptor.

@@ -619,9 +619,7 @@ impl Conflict {
                 Some(_) => return Conflict::Unseen,
             }
         }
-        if (ledger_taken && fresh.account.is_none())
-            || (fresh.account.is_none() && fresh.guards.iter().all(Option::is_none))
-        {
+        if fresh.account.is_none() && (ledger_taken || fresh.guards.iter().all(Option::is_none)) {
             return Conflict::Unseen;
         }
         Conflict::Seen(fresh)

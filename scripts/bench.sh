@@ -25,6 +25,7 @@ trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 stop_all
 export API_RELEASE=1 API_CONCURRENCY=${CLIENTS:-8}
+unlimited_api
 start_local_api bench
 log "benchmark against $API_URL"
 "$ROOT/target/release/bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"

@@ -132,6 +132,13 @@ start_api() {
   curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts/1/orders" || true
 }
 
+# Raises the local API's request limits (template.yaml's by default, as `make run` keeps
+# them) far above what a test, soak or benchmark sends; tests/it/limits.rs tests the limits.
+unlimited_api() {
+  export USAGE_PLAN_RATE_LIMIT=1000000 USAGE_PLAN_BURST_LIMIT=1000000 USAGE_PLAN_DAILY_QUOTA=1000000000 \
+    STAGE_RATE_LIMIT=1000000 STAGE_BURST_LIMIT=1000000
+}
+
 # DynamoDB Local, redis-server and the API on free loopback ports, the table TABLE_NAME=$1
 # created; exports API_URL. The binaries must be built.
 start_local_api() {

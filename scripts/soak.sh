@@ -11,6 +11,7 @@ trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 stop_all
 export API_CONCURRENCY=${API_CONCURRENCY:-8}
+unlimited_api
 start_local_api soak
 log "soak against $API_URL"
 "$ROOT/target/debug/soak" "${OPERATIONS:-10000}" "${CLIENTS:-32}" "${ACCOUNTS:-24}"

@@ -14,6 +14,7 @@ trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 stop_all
 export API_CONCURRENCY=4
+unlimited_api
 start_local_api http-tests
 log "API on $API_URL; running the tests"
 out=$RUN/test-output.log

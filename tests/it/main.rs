@@ -8,6 +8,7 @@ mod garbage;
 mod handlers;
 mod http_api;
 mod idempotency;
+mod limits;
 mod observability;
 mod openapi;
 mod soak;

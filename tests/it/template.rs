@@ -1,5 +1,6 @@
-//! Least privilege, read from template.yaml: each function may call exactly the DynamoDB
-//! actions its code calls, on the table's ARN only, and nothing else.
+//! template.yaml read as a reviewer would: each function may call exactly the DynamoDB
+//! actions its code calls, on the table's ARN only; every method needs a key; the local
+//! limits are the deployed ones.
 
 use serde_norway::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,4 +83,25 @@ fn every_method_needs_an_api_key_and_the_stage_is_throttled() {
     let plan = &t["Resources"]["UsagePlan"]["Properties"];
     assert_eq!(plan["Quota"]["Period"].as_str(), Some("DAY"));
     assert!(!plan["Throttle"]["RateLimit"].is_null() && !plan["Throttle"]["BurstLimit"].is_null());
+}
+
+#[test]
+fn the_local_limits_default_to_the_deployed_ones() {
+    let t = template();
+    let default = |name: &str| {
+        t["Parameters"][name]["Default"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name} has a numeric default"))
+    };
+    let local = shared::Config::from_lookup(|_| None).unwrap().limits;
+    assert_eq!(
+        local,
+        shared::Limits {
+            key_rate: default("UsagePlanRateLimit"),
+            key_burst: default("UsagePlanBurstLimit"),
+            daily_quota: default("UsagePlanDailyQuota"),
+            stage_rate: default("StageRateLimit"),
+            stage_burst: default("StageBurstLimit"),
+        }
+    );
 }

@@ -101,6 +101,14 @@ pub fn config(table: &str, redis_url: Option<String>) -> Config {
     config.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
     config.redis_url = redis_url;
     config.cache_ttl = Duration::from_secs(60);
+    // Only the limits' own tests are throttled (they set their own).
+    config.limits = shared::Limits {
+        key_rate: 1_000_000,
+        key_burst: 1_000_000,
+        daily_quota: 1_000_000_000,
+        stage_rate: 1_000_000,
+        stage_burst: 1_000_000,
+    };
     config
 }
 

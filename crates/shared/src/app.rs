@@ -8,11 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-use crate::{Cache, Clock, Config, Metrics, Store, SystemClock};
+use crate::limits::Limiter;
+use crate::{Cache, Clock, Config, KeySource, Metrics, Store, SystemClock};
 
 pub struct App {
     pub store: Store,
     pub cache: Cache,
+    /// API Gateway's limits, applied here when it is not in front (locally, with Redis).
+    pub limiter: Option<Limiter>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
     pub metrics: Metrics,
@@ -47,10 +50,20 @@ impl App {
             )?,
             None => Cache::disabled(),
         };
+        let limiter = match (&config.keys, cache.connection()) {
+            (KeySource::Local(_), Some(conn)) => Some(Limiter::new(
+                conn,
+                &config.table_name,
+                config.limits.clone(),
+                config.cache_timeout,
+            )),
+            _ => None,
+        };
         let store = Store::new(client, config.table_name.clone());
         Ok(App {
             store,
             cache,
+            limiter,
             clock,
             config,
             metrics: Metrics::off(),

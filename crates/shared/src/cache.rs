@@ -70,6 +70,11 @@ impl Cache {
         self.inner.is_some()
     }
 
+    /// The connection, for others that keep state in the same Redis.
+    pub(crate) fn connection(&self) -> Option<ConnectionManager> {
+        self.inner.as_ref().map(|i| i.conn.clone())
+    }
+
     /// The cached JSON view of an account of `owner`, if present.
     pub async fn get_account(&self, owner: &Owner, id: AccountId) -> Option<String> {
         let inner = self.inner.as_ref()?;

@@ -22,6 +22,23 @@ pub struct Config {
     /// How long a request holds its idempotency key before another may take it over (longer
     /// than the function's timeout, so only a crashed request's key is ever taken over).
     pub idempotency_lock: Duration,
+    /// The usage plan's and the stage's request limits, applied by the functions only where
+    /// API Gateway is not in front of them (`KeySource::Local`).
+    pub limits: Limits,
+}
+
+/// Request limits as API Gateway applies them: per API key (the usage plan's rate, burst
+/// and daily quota) and for all keys together (the stage's method throttling).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Steady requests per second for each key.
+    pub key_rate: u64,
+    pub key_burst: u64,
+    /// Requests per UTC day for each key.
+    pub daily_quota: u64,
+    /// Steady requests per second, all keys together.
+    pub stage_rate: u64,
+    pub stage_burst: u64,
 }
 
 /// Where the caller's identity comes from.
@@ -39,6 +56,8 @@ pub enum ConfigError {
     Market(#[from] MarketConfigError),
     #[error("{0} must be a whole number, got {1:?}")]
     Number(&'static str, String),
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
     #[error("API_KEY_SOURCE must be `api-gateway` or `local`, got {0:?}")]
     KeySource(String),
 }
@@ -57,6 +76,10 @@ impl Config {
         let number = |k: &'static str, d: u64| -> Result<u64, ConfigError> {
             let v = or(k, &d.to_string());
             v.parse().map_err(|_| ConfigError::Number(k, v))
+        };
+        let positive = |k: &'static str, d: u64| match number(k, d)? {
+            0 => Err(ConfigError::Zero(k)),
+            n => Ok(n),
         };
         Ok(Config {
             table_name: or("TABLE_NAME", "brokerage"),
@@ -84,6 +107,15 @@ impl Config {
             },
             idempotency_ttl: Duration::from_secs(number("IDEMPOTENCY_TTL_SECONDS", 86_400)?),
             idempotency_lock: Duration::from_secs(number("IDEMPOTENCY_LOCK_SECONDS", 60)?),
+            // The defaults are template.yaml's, so that the local API refuses what the
+            // deployed one would.
+            limits: Limits {
+                key_rate: positive("USAGE_PLAN_RATE_LIMIT", 50)?,
+                key_burst: positive("USAGE_PLAN_BURST_LIMIT", 100)?,
+                daily_quota: positive("USAGE_PLAN_DAILY_QUOTA", 50_000)?,
+                stage_rate: positive("STAGE_RATE_LIMIT", 500)?,
+                stage_burst: positive("STAGE_BURST_LIMIT", 1000)?,
+            },
         })
     }
 }
@@ -114,5 +146,11 @@ mod tests {
         ));
         let bad_tz = Config::from_lookup(|k| (k == "MARKET_TIMEZONE").then(|| "Nowhere".into()));
         assert!(matches!(bad_tz, Err(ConfigError::Market(_))));
+        // A limit of 0 would refuse every request.
+        let no_rate = Config::from_lookup(|k| (k == "STAGE_RATE_LIMIT").then(|| "0".into()));
+        assert!(matches!(
+            no_rate,
+            Err(ConfigError::Zero("STAGE_RATE_LIMIT"))
+        ));
     }
 }

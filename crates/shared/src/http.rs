@@ -8,7 +8,10 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 use crate::config::KeySource;
+use crate::limits::Refusal;
 use crate::store::StoreError;
+use crate::App;
+use std::time::Duration;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 const JSON: &str = "application/json";
@@ -33,6 +36,12 @@ pub enum ApiError {
     },
     #[error("a valid API key is required in the x-api-key header")]
     Forbidden,
+    /// API Gateway's throttling refusal, where the functions apply its limits.
+    #[error("Too Many Requests")]
+    Throttled(Duration),
+    /// API Gateway's quota refusal, likewise.
+    #[error("Limit Exceeded")]
+    QuotaExceeded(Duration),
     #[error("no such account")]
     AccountNotFound,
     #[error("no such route")]
@@ -92,6 +101,7 @@ impl ApiError {
             | ApiError::InvalidQuery { .. }
             | ApiError::InvalidHeader { .. } => StatusCode::BAD_REQUEST,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Throttled(_) | ApiError::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
             ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::AccountNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
@@ -109,6 +119,9 @@ impl ApiError {
             ApiError::InvalidQuery { .. } => ("/problems/invalid-query", "Invalid query parameter"),
             ApiError::InvalidHeader { .. } => ("/problems/invalid-header", "Invalid header"),
             ApiError::Forbidden => ("/problems/forbidden", "Forbidden"),
+            // As the stage's gateway responses answer (template.yaml).
+            ApiError::Throttled(_) => ("/problems/gateway", "THROTTLED"),
+            ApiError::QuotaExceeded(_) => ("/problems/gateway", "QUOTA_EXCEEDED"),
             ApiError::IdempotencyInFlight => {
                 ("/problems/idempotency-in-flight", "Request in progress")
             }
@@ -143,13 +156,18 @@ impl ApiError {
             instance: Some(instance),
         };
         let mut response = respond(status, PROBLEM_JSON, &problem);
-        if matches!(
-            self,
-            ApiError::Unavailable | ApiError::Contention | ApiError::IdempotencyInFlight
-        ) {
+        let retry_after = match self {
+            ApiError::Unavailable | ApiError::Contention | ApiError::IdempotencyInFlight => Some(1),
+            // Whole seconds, rounded up: retrying at the stated time must not be refused.
+            ApiError::Throttled(wait) | ApiError::QuotaExceeded(wait) => {
+                Some(wait.as_millis().div_ceil(1000).max(1) as u64)
+            }
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         response
     }
@@ -208,6 +226,19 @@ pub fn owner(keys: &KeySource, req: &Request) -> Result<Owner, ApiError> {
     id.filter(|k| !k.is_empty())
         .map(Owner)
         .ok_or(ApiError::Forbidden)
+}
+
+/// The caller, admitted: [`owner`], then, where the functions apply API Gateway's limits,
+/// one request counted against them (429 once they are spent, as API Gateway answers).
+pub async fn caller(app: &App, req: &Request) -> Result<Owner, ApiError> {
+    let owner = owner(&app.config.keys, req)?;
+    if let Some(limiter) = &app.limiter {
+        limiter.admit(&owner.0).await.map_err(|r| match r {
+            Refusal::Throttled(wait) => ApiError::Throttled(wait),
+            Refusal::QuotaExceeded(wait) => ApiError::QuotaExceeded(wait),
+        })?;
+    }
+    Ok(owner)
 }
 
 /// Reads a body that must be a JSON object of at most 16 KiB.

@@ -1,5 +1,6 @@
 //! The platform every function stands on: configuration from the environment, the clock,
-//! the DynamoDB store, the Redis read-through cache, HTTP glue and tracing.
+//! the DynamoDB store, the Redis read-through cache, API Gateway's request limits where it
+//! is absent, HTTP glue and tracing.
 //!
 //! Clients are built once per cold start in [`App::from_env`] and shared by every request.
 
@@ -10,6 +11,7 @@ pub mod config;
 pub mod http;
 pub mod idempotency;
 pub mod items;
+pub mod limits;
 pub mod metrics;
 pub mod store;
 pub mod telemetry;
@@ -17,6 +19,6 @@ pub mod telemetry;
 pub use app::{run, serve, App};
 pub use cache::Cache;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{Config, KeySource};
+pub use config::{Config, KeySource, Limits};
 pub use metrics::Metrics;
 pub use store::{OrderOutcome, OrdersPage, Store, StoreError};

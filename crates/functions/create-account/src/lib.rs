@@ -9,7 +9,7 @@ use shared::App;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let result = async {
-        let owner = http::owner(&app.config.keys, &req)?;
+        let owner = http::caller(app, &req).await?;
         idempotency::once(app, &req, &owner, |_| open(app, &req, &owner)).await
     };
     http::finish(&http::path(&req), result.await)

@@ -10,7 +10,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn balance(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let owner = http::owner(&app.config.keys, req)?;
+    let owner = http::caller(app, req).await?;
     let id = http::account_id(req)?;
     if let Some(view) = app.cache.get_account(&owner, id).await {
         app.metrics.count("CacheHits", &[]);

@@ -23,7 +23,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn list(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let owner = http::owner(&app.config.keys, req)?;
+    let owner = http::caller(app, req).await?;
     let id = http::account_id(req)?;
     let limit = match http::query(req, "limit") {
         None => DEFAULT_LIMIT,

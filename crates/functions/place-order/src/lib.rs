@@ -16,7 +16,7 @@ struct OrderResponse {
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let result = async {
-        let owner = http::owner(&app.config.keys, &req)?;
+        let owner = http::caller(app, &req).await?;
         idempotency::once(app, &req, &owner, |key| place(app, &req, &owner, key)).await
     };
     http::finish(&http::path(&req), result.await)

@@ -19,6 +19,9 @@ redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[3])
 return 1
 "#;
 
+/// What a read or write does when the cache cannot answer.
+const DYNAMODB: &str = "using DynamoDB";
+
 #[derive(Clone)]
 pub struct Cache {
     inner: Option<Inner>,
@@ -80,7 +83,7 @@ impl Cache {
         let inner = self.inner.as_ref()?;
         let mut conn = inner.conn.clone();
         let key = account_key(&inner.namespace, owner, id);
-        let cached: Option<String> = bounded(inner.timeout, "get", async move {
+        let cached: Option<String> = bounded(inner.timeout, "cache", "get", DYNAMODB, async move {
             redis::cmd("GET").arg(key).query_async(&mut conn).await
         })
         .await?;
@@ -108,7 +111,7 @@ impl Cache {
             .arg(account.version)
             .arg(view)
             .arg(inner.ttl.as_secs().max(1));
-        let _: Option<i64> = bounded(inner.timeout, "put", async move {
+        let _: Option<i64> = bounded(inner.timeout, "cache", "put", DYNAMODB, async move {
             invocation.invoke_async(&mut conn).await
         })
         .await;
@@ -121,22 +124,26 @@ pub fn account_key(namespace: &str, owner: &Owner, id: AccountId) -> String {
     format!("{namespace}:account:{id}:{owner}")
 }
 
-async fn bounded<T>(
+/// One Redis call of `what` (the cache, the limits) within `limit`. A failure or a timeout
+/// is a warning saying what the request does instead (`fallback`), and `None`.
+pub(crate) async fn bounded<T>(
     limit: Duration,
+    what: &str,
     op: &str,
+    fallback: &str,
     f: impl Future<Output = redis::RedisResult<T>>,
 ) -> Option<T> {
     match tokio::time::timeout(limit, f).await {
         Ok(Ok(v)) => Some(v),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, op, "cache unavailable; using DynamoDB");
+            tracing::warn!(error = %e, op, "{what} unavailable; {fallback}");
             None
         }
         Err(_) => {
             tracing::warn!(
                 timeout_ms = limit.as_millis() as u64,
                 op,
-                "cache timed out; using DynamoDB"
+                "{what} timed out; {fallback}"
             );
             None
         }

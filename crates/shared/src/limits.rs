@@ -7,6 +7,7 @@
 use redis::aio::ConnectionManager;
 use std::time::Duration;
 
+use crate::cache::bounded;
 use crate::config::Limits;
 
 /// GCRA (generic cell rate algorithm) on two buckets, then the day's count, in one atomic
@@ -90,20 +91,18 @@ impl Limiter {
             .arg(l.stage_burst)
             .arg(l.daily_quota);
         let mut conn = self.conn.clone();
-        let answer: Result<redis::RedisResult<(u8, u64)>, _> =
-            tokio::time::timeout(self.timeout, invocation.invoke_async(&mut conn)).await;
+        let answer: Option<(u8, u64)> = bounded(
+            self.timeout,
+            "limits",
+            "admit",
+            "request let through",
+            invocation.invoke_async(&mut conn),
+        )
+        .await;
         match answer {
-            Ok(Ok((1, ms))) => Err(Refusal::Throttled(Duration::from_millis(ms))),
-            Ok(Ok((2, secs))) => Err(Refusal::QuotaExceeded(Duration::from_secs(secs))),
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "limits unavailable; request let through");
-                Ok(())
-            }
-            Err(_) => {
-                tracing::warn!("limits timed out; request let through");
-                Ok(())
-            }
+            Some((1, ms)) => Err(Refusal::Throttled(Duration::from_millis(ms))),
+            Some((2, secs)) => Err(Refusal::QuotaExceeded(Duration::from_secs(secs))),
+            _ => Ok(()),
         }
     }
 }

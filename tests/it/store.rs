@@ -14,9 +14,9 @@ fn cash(s: &str) -> Cash {
 
 /// Places an order of the events' tenant through the store, under the default market
 /// hours, at `NOW`; the account must exist.
-async fn place(t: &TestApp, id: AccountId, body: &str) -> shared::OrderOutcome {
+async fn place(store: &shared::Store, id: AccountId, body: &str) -> shared::OrderOutcome {
     let order = parse(body);
-    t.store
+    store
         .place_order(&owner(), id, &order, &MarketHours::default(), NOW, None)
         .await
         .unwrap()
@@ -74,7 +74,7 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
         .id;
     t.calls.take();
 
-    let out = place(&t, id, &order(OPEN_TS, "BUY", "AAPL", 2, "50")).await;
+    let out = place(&t.store, id, &order(OPEN_TS, "BUY", "AAPL", 2, "50")).await;
     assert!(out.accepted());
     assert_eq!(
         t.calls.take(),
@@ -82,21 +82,26 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
         "accepted order: one TransactGetItems, one TransactWriteItems"
     );
 
-    let out = place(&t, id, &order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000")).await;
+    let out = place(
+        &t.store,
+        id,
+        &order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000"),
+    )
+    .await;
     assert_eq!(
         out.business_errors,
         vec![BusinessError::InsufficientBalance]
     );
     assert_eq!(t.calls.take(), 1, "rejected order: the read only");
 
-    let out = place(&t, id, &order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")).await;
+    let out = place(&t.store, id, &order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")).await;
     assert_eq!(
         out.business_errors,
         vec![BusinessError::DuplicatedOperation]
     );
     assert_eq!(t.calls.take(), 1);
 
-    let out = place(&t, id, &order(CLOSED_TS, "SELL", "AAPL", 1, "50")).await;
+    let out = place(&t.store, id, &order(CLOSED_TS, "SELL", "AAPL", 1, "50")).await;
     assert_eq!(out.business_errors, vec![BusinessError::ClosedMarket]);
     assert_eq!(t.calls.take(), 1);
 
@@ -180,19 +185,8 @@ fn racing_store(t: &TestApp, id: AccountId, rival: String) -> (shared::Store, Ca
         // The interceptor runs inside the SDK's future: the rival runs to its end on the same
         // runtime (whose connections both clients share) before this write goes out.
         tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let out = other
-                    .place_order(
-                        &owner(),
-                        id,
-                        &parse(&rival),
-                        &MarketHours::default(),
-                        NOW,
-                        None,
-                    )
-                    .await;
-                assert!(out.unwrap().unwrap().accepted(), "the rival commits");
-            })
+            let out = tokio::runtime::Handle::current().block_on(place(&other, id, &rival));
+            assert!(out.accepted(), "the rival commits");
         })
     };
     let calls = CallCounter::default();
@@ -224,18 +218,7 @@ async fn an_order_that_loses_a_race_is_judged_again_from_the_returned_items() {
     let rival = order(OPEN_TS, "BUY", "X", 1, "60");
     let (store, calls) = racing_store(&t, id, rival);
     let body = order(OPEN_TS + 600, "BUY", "Y", 1, "60");
-    let lost = store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&body),
-            &MarketHours::default(),
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let lost = place(&store, id, &body).await;
     assert_eq!(
         lost.business_errors,
         vec![BusinessError::InsufficientBalance]
@@ -248,18 +231,7 @@ async fn an_order_that_loses_a_race_is_judged_again_from_the_returned_items() {
     let rival = order(OPEN_TS + 1200, "BUY", "X", 1, "10");
     let (store, calls) = racing_store(&t, id, rival);
     let body = order(OPEN_TS + 1800, "SELL", "X", 1, "25");
-    let won = store
-        .place_order(
-            &owner(),
-            id,
-            &parse(&body),
-            &MarketHours::default(),
-            NOW,
-            None,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let won = place(&store, id, &body).await;
     assert!(won.accepted(), "{:?}", won.business_errors);
     assert_eq!(won.account.cash, cash("55"));
     assert_eq!(won.account.version, 3);
@@ -279,7 +251,7 @@ async fn amounts_are_stored_as_exact_dynamodb_numbers() {
         .await
         .unwrap()
         .id;
-    place(&t, id, &order(OPEN_TS, "BUY", "X", 3, "0.1")).await;
+    place(&t.store, id, &order(OPEN_TS, "BUY", "X", 3, "0.1")).await;
     let raw = t
         .store
         .client()

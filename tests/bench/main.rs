@@ -333,21 +333,25 @@ fn bench_order(n: u64) -> String {
     order(OPEN_TS, "BUY", "BENCH", n + 1, "0.01")
 }
 
-/// Orders through the API: each client buys on its own account. Returns the latencies (ms).
-async fn api_orders(api: &Api, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
+/// One client per account, each placing `per_client` bench orders (numbered from `offset`)
+/// one after another with `place(id, body)`, which answers the response's JSON; every
+/// order must be accepted. Returns the latencies (ms).
+async fn timed_orders<F, Fut>(ids: &[u64], offset: u64, per_client: usize, place: F) -> Vec<f64>
+where
+    F: Fn(u64, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Value> + Send,
+{
     let tasks: Vec<_> = ids
         .iter()
         .map(|&id| {
-            let api = api.clone();
+            let place = place.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 for i in offset..offset + per_client as u64 {
                     let t = Instant::now();
-                    let r = api
-                        .post(&format!("/accounts/{id}/orders"), bench_order(i))
-                        .await;
+                    let answer = place(id, bench_order(i)).await;
                     latencies.push(t.elapsed().as_secs_f64() * 1e3);
-                    assert_eq!(r.json()["business_errors"], json!([]), "order {i} on {id}");
+                    assert_eq!(answer["business_errors"], json!([]), "order {i} on {id}");
                 }
                 latencies
             })
@@ -360,36 +364,30 @@ async fn api_orders(api: &Api, ids: &[u64], offset: u64, per_client: usize) -> V
     all
 }
 
+/// Orders through the API: each client buys on its own account. Returns the latencies (ms).
+async fn api_orders(api: &Api, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
+    let api = api.clone();
+    timed_orders(ids, offset, per_client, move |id, body| {
+        let api = api.clone();
+        async move {
+            api.post(&format!("/accounts/{id}/orders"), body)
+                .await
+                .json()
+        }
+    })
+    .await
+}
+
 /// The same orders handed to place-order's handler in this process: the function's own
 /// work (JSON, rules, DynamoDB, the cache write) without the emulator's HTTP hops and
 /// without log output. Returns the latencies (ms).
 async fn handler_orders(t: &TestApp, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
-    let tasks: Vec<_> = ids
-        .iter()
-        .map(|&id| {
-            let app = std::sync::Arc::clone(&t.app);
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                for i in offset..offset + per_client as u64 {
-                    let t = Instant::now();
-                    let r = place_order::handle(&app, request("place-order", id, &bench_order(i)))
-                        .await;
-                    latencies.push(t.elapsed().as_secs_f64() * 1e3);
-                    assert_eq!(
-                        json_of(&r)["business_errors"],
-                        json!([]),
-                        "order {i} on {id}"
-                    );
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all
+    let app = std::sync::Arc::clone(&t.app);
+    timed_orders(ids, offset, per_client, move |id, body| {
+        let app = std::sync::Arc::clone(&app);
+        async move { json_of(&place_order::handle(&app, request("place-order", id, &body)).await) }
+    })
+    .await
 }
 
 /// The same DynamoDB work per order, with nothing around it: a snapshot read of four items

@@ -104,6 +104,35 @@ fn check(doc: &Value, method: &str, path: &str, resp: &Response<Body>) -> u16 {
     status
 }
 
+type Route = (&'static str, &'static str);
+const ACCOUNTS: Route = ("post", "/accounts");
+const ACCOUNT: Route = ("get", "/accounts/{id}");
+const PLACE: Route = ("post", "/accounts/{id}/orders");
+const LIST: Route = ("get", "/accounts/{id}/orders");
+
+/// One request to each route (account 1), with its answer.
+async fn every_route(t: &TestApp) -> [(Route, Response<Body>); 4] {
+    let body = order(OPEN_TS, "BUY", "AAPL", 1, "1");
+    [
+        (
+            ACCOUNTS,
+            create_account::handle(t, with_body(event("create-account"), r#"{"cash": 1}"#)).await,
+        ),
+        (
+            ACCOUNT,
+            get_account::handle(t, request("get-account", 1, "")).await,
+        ),
+        (
+            PLACE,
+            place_order::handle(t, request("place-order", 1, &body)).await,
+        ),
+        (
+            LIST,
+            list_orders::handle(t, request("list-orders", 1, "")).await,
+        ),
+    ]
+}
+
 fn with_query(req: Request, query: &[(&str, &str)]) -> Request {
     use lambda_http::RequestExt;
     let mut params = std::collections::HashMap::new();
@@ -125,10 +154,7 @@ async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
             .insert(status);
     };
     let big = format!(r#"{{"cash": 1, "pad": "{}"}}"#, "x".repeat(17 * 1024));
-    let accounts = ("post", "/accounts");
-    let account = ("get", "/accounts/{id}");
-    let place = ("post", "/accounts/{id}/orders");
-    let list = ("get", "/accounts/{id}/orders");
+    let (accounts, account, place, list) = (ACCOUNTS, ACCOUNT, PLACE, LIST);
 
     let create = |body: &str| {
         create_account::handle(&t, with_body(event("create-account"), body.to_owned()))
@@ -274,27 +300,9 @@ async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
 
     // Every route, with DynamoDB unreachable: 503 with Retry-After.
     let down = app_without_dynamodb().await;
-    let body = order(OPEN_TS, "BUY", "AAPL", 1, "1");
-    record(
-        accounts.0,
-        accounts.1,
-        create_account::handle(&down, with_body(event("create-account"), r#"{"cash": 1}"#)).await,
-    );
-    record(
-        account.0,
-        account.1,
-        get_account::handle(&down, request("get-account", 1, "")).await,
-    );
-    record(
-        place.0,
-        place.1,
-        place_order::handle(&down, request("place-order", 1, &body)).await,
-    );
-    record(
-        list.0,
-        list.1,
-        list_orders::handle(&down, request("list-orders", 1, "")).await,
-    );
+    for ((method, path), resp) in every_route(&down).await {
+        record(method, path, resp);
+    }
 
     // Every route, once the key's burst is spent: 429, as API Gateway answers it.
     let mut c = config(&unique_table(), Some(required_env("REDIS_URL")));
@@ -302,26 +310,9 @@ async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
     c.limits.key_burst = 1;
     let limited = app_with(c).await;
     get_account::handle(&limited, request("get-account", 1, "")).await;
-    record(
-        accounts.0,
-        accounts.1,
-        create_account::handle(&limited, event("create-account")).await,
-    );
-    record(
-        account.0,
-        account.1,
-        get_account::handle(&limited, request("get-account", 1, "")).await,
-    );
-    record(
-        place.0,
-        place.1,
-        place_order::handle(&limited, request("place-order", 1, &body)).await,
-    );
-    record(
-        list.0,
-        list.1,
-        list_orders::handle(&limited, request("list-orders", 1, "")).await,
-    );
+    for ((method, path), resp) in every_route(&limited).await {
+        record(method, path, resp);
+    }
 
     // Each status the document promises was seen.
     for (path, item) in doc["paths"].as_object().unwrap() {

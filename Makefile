@@ -34,3 +34,12 @@ bench:
 
 fmt:
 	cargo fmt --all
+
+# `sam build` runs this once per function (template.yaml: BuildMethod makefile, in source).
+# The first builds every function of every service in one `cargo lambda build` (one
+# compile of the dependencies, the links in parallel); for the others cargo has nothing
+# left to do. PlaceOrderFunction's bootstrap is target/lambda/place-order/bootstrap.
+LAMBDA_FUNCTIONS := $(notdir $(wildcard crates/*/functions/*))
+build-%Function:
+	cargo lambda build --release --arm64 $(addprefix --bin ,$(LAMBDA_FUNCTIONS))
+	cp target/lambda/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)/bootstrap "$(ARTIFACTS_DIR)/"

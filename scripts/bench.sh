@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: release builds, the local stack with the API in release mode, then the
-# benchmark driver (tests/bench): API orders beside the bare DynamoDB work at the same
+# benchmark driver (tests/brokerage-bench): API orders beside the bare DynamoDB work at the same
 # concurrency, DynamoDB calls per order, cold start and RSS of each function, zipped sizes
 # of the arm64 functions. ORDERS (default 2000) and CLIENTS (8) tune the order runs.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$ROOT"
 ensure_deps
 functions=(create-account place-order get-account list-orders)
 log "release build (host) of the functions and the driver"
-cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}") -p brokerage-tests
+cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}") -p api-tests
 zips=$RUN/zips.txt
 : >"$zips"
 if arm64_target; then
@@ -28,4 +28,4 @@ export API_RELEASE=1 API_CONCURRENCY=${CLIENTS:-8}
 unlimited_api
 start_local_api bench
 log "benchmark against $API_URL"
-"$ROOT/target/release/bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"
+"$ROOT/target/release/brokerage-bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make fuzz: cargo fuzz over request parsing and validation (the domain crate) for
+# make fuzz: cargo fuzz over request parsing and validation (the brokerage's domain crate) for
 # FUZZ_SECONDS (default 120). Needs the nightly toolchain; cargo-fuzz is installed into
-# .tools/ if missing. The corpus grows in fuzz/corpus/ (git-ignored).
+# .tools/ if missing. The corpus grows in crates/brokerage/fuzz/corpus/ (git-ignored).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -14,7 +14,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install -q --locked --root "$TOOLS/cargo" cargo-fuzz
 fi
 mkdir -p "$RUN"
-cd fuzz
+cd crates/brokerage/fuzz
 seconds=${FUZZ_SECONDS:-120}
 log "fuzzing request parsing for $seconds s"
 set +e

@@ -12,6 +12,10 @@ export SAM_CLI_TELEMETRY=0
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_REGION=${AWS_REGION:-us-east-1}
 
+# The services of the workspace: each has crates/<service>/, a table named by <SERVICE>_TABLE
+# and a <service>-create-table binary in its store crate.
+SERVICES=(brokerage)
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -133,18 +137,29 @@ start_api() {
 }
 
 # Raises the local API's request limits (template.yaml's by default, as `make run` keeps
-# them) far above what a test, soak or benchmark sends; tests/it/limits.rs tests the limits.
+# them) far above what a test, soak or benchmark sends; tests/brokerage/limits.rs tests the limits.
 unlimited_api() {
   export USAGE_PLAN_RATE_LIMIT=1000000 USAGE_PLAN_BURST_LIMIT=1000000 USAGE_PLAN_DAILY_QUOTA=1000000000 \
     STAGE_RATE_LIMIT=1000000 STAGE_BURST_LIMIT=1000000
 }
 
-# DynamoDB Local, redis-server and the API on free loopback ports, the table TABLE_NAME=$1
-# created; exports API_URL. The binaries must be built.
+# Creates every service's table (named by <SERVICE>_TABLE, default the service's name).
+create_tables() {
+  local s
+  for s in "${SERVICES[@]}"; do
+    cargo run -q -p "$s-store" --bin "$s-create-table"
+  done
+}
+
+# DynamoDB Local, redis-server and the API on free loopback ports, each service's table
+# created as $1-<service>; exports API_URL. The binaries must be built.
 start_local_api() {
   start_stack
-  export TABLE_NAME=$1
-  cargo run -q -p shared --bin create-table
+  local s
+  for s in "${SERVICES[@]}"; do
+    export "${s^^}_TABLE=$1-$s"
+  done
+  create_tables
   local port
   port=$(free_port)
   start_api "$port"

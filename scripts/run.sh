@@ -12,8 +12,7 @@ stop_all
 trap 'stop_all; log "stopped"' EXIT
 trap 'exit 130' INT TERM
 start_stack
-export TABLE_NAME=${TABLE_NAME:-brokerage}
-cargo run -q -p shared --bin create-table
+create_tables
 start_api "$port"
 cat <<TXT
 

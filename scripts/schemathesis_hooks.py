@@ -4,7 +4,7 @@
 function runs) to a body labelled as text or JSON that is not UTF-8, and to header values
 that are not ASCII. API Gateway does not hand such bytes to a function as they are, so these
 cases would test the emulator, not the API; the handler tests feed such bytes to every
-function directly (tests/it/garbage.rs). Everything else is generated as usual."""
+function directly (tests/brokerage/garbage.rs). Everything else is generated as usual."""
 import schemathesis
 
 

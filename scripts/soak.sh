@@ -14,4 +14,4 @@ export API_CONCURRENCY=${API_CONCURRENCY:-8}
 unlimited_api
 start_local_api soak
 log "soak against $API_URL"
-"$ROOT/target/debug/soak" "${OPERATIONS:-10000}" "${CLIENTS:-32}" "${ACCOUNTS:-24}"
+"$ROOT/target/debug/brokerage-soak" "${OPERATIONS:-10000}" "${CLIENTS:-32}" "${ACCOUNTS:-24}"

@@ -8,8 +8,9 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use brokerage_store::Brokerage;
 use lambda_http::{Body, Request, Response};
-use shared::{App, Clock, Config, FixedClock};
+use shared::{App, Clock, Config, FixedClock, MarketHours, State};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +59,7 @@ impl Intercept for CallCounter {
 }
 
 pub struct TestApp {
-    pub app: Arc<App>,
+    pub app: Arc<Brokerage>,
     pub calls: CallCounter,
     pub clock: Arc<FixedClock>,
     /// The EMF documents the app has written.
@@ -85,8 +86,8 @@ impl TestApp {
 }
 
 impl std::ops::Deref for TestApp {
-    type Target = App;
-    fn deref(&self) -> &App {
+    type Target = Brokerage;
+    fn deref(&self) -> &Brokerage {
         &self.app
     }
 }
@@ -96,8 +97,10 @@ pub fn unique_table() -> String {
 }
 
 pub fn config(table: &str, redis_url: Option<String>) -> Config {
-    let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+    let mut config = Config::from_lookup(Brokerage::SERVICE, |_| None).expect("defaults are valid");
     config.table_name = table.to_owned();
+    // The limits' state in Redis is per API: each test's own.
+    config.api_name = table.to_owned();
     config.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
     config.redis_url = redis_url;
     config.cache_ttl = Duration::from_secs(60);
@@ -113,8 +116,8 @@ pub fn config(table: &str, redis_url: Option<String>) -> Config {
 }
 
 /// The tenant of the events in `events/` (their `x-api-key`), one of the default local keys.
-pub fn owner() -> domain::Owner {
-    domain::Owner("local-dev-key".into())
+pub fn owner() -> brokerage_domain::Owner {
+    brokerage_domain::Owner("local-dev-key".into())
 }
 
 /// An app on a new, empty table, with the cache on the harness's Redis.
@@ -167,11 +170,66 @@ pub fn app_from_client(
     let (metrics, metric_lines) = shared::Metrics::memory("Brokerage/test", "test");
     app.metrics = metrics;
     TestApp {
-        app: Arc::new(app),
+        app: Arc::new(Brokerage::with_market(app, MarketHours::default())),
         calls,
         clock,
         metric_lines,
     }
+}
+
+/// Runs `race` once, just before the first `TransactWriteItems` its client sends: another
+/// writer committing between this client's read and its write.
+pub struct BeforeFirstWrite(std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl BeforeFirstWrite {
+    pub fn new(race: impl FnOnce() + Send + 'static) -> BeforeFirstWrite {
+        BeforeFirstWrite(std::sync::Mutex::new(Some(Box::new(race))))
+    }
+}
+
+impl std::fmt::Debug for BeforeFirstWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeFirstWrite")
+    }
+}
+
+impl Intercept for BeforeFirstWrite {
+    fn name(&self) -> &'static str {
+        "BeforeFirstWrite"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
+        if target.ends_with(".TransactWriteItems") {
+            if let Some(race) = self.0.lock().unwrap().take() {
+                race();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An app on `t`'s table whose first `TransactWriteItems` waits for `race` to run to its end
+/// (on the same runtime: call from a multi-threaded test).
+pub fn racing_app(t: &TestApp, race: impl FnOnce() + Send + 'static) -> TestApp {
+    let calls = CallCounter::default();
+    let config = t
+        .store
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(calls.clone())
+        .interceptor(BeforeFirstWrite::new(move || {
+            tokio::task::block_in_place(race)
+        }))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    app_from_client(t.config.clone(), client, calls)
 }
 
 /// An API Gateway REST proxy event from `events/`, as the function receives it.
@@ -237,14 +295,41 @@ pub async fn silent_listener() -> u16 {
 }
 
 /// An account of the events' tenant, as stored.
-pub async fn stored(t: &TestApp, id: u64) -> domain::Account {
-    let account = t.store.load_account(&owner(), domain::AccountId(id)).await;
+pub async fn stored(t: &TestApp, id: u64) -> brokerage_domain::Account {
+    let account = t
+        .store
+        .load_account(&owner(), brokerage_domain::AccountId(id))
+        .await;
     account.unwrap().expect("the account exists")
 }
 
 /// The cash of an account of the events' tenant, as stored.
 pub async fn stored_cash(t: &TestApp, id: u64) -> String {
     stored(t, id).await.cash.value().to_string()
+}
+
+/// Claims `key` for `req` as a request still running (`nonce`) would, for the lock's length.
+pub async fn hold_key(t: &TestApp, req: &Request, key: &str, nonce: &str) {
+    let keyed = shared::idempotency::Keyed {
+        key: key.into(),
+        fingerprint: shared::idempotency::fingerprint(req),
+    };
+    let lock = t.config.idempotency_lock.as_secs() as i64;
+    let verdict = shared::idempotency::claim(
+        &t.app,
+        &owner(),
+        &keyed,
+        nonce,
+        NOW,
+        NOW + lock,
+        NOW + 86_400,
+    )
+    .await
+    .expect("the key is claimed");
+    assert!(
+        matches!(verdict, shared::idempotency::Verdict::Free),
+        "{verdict:?}"
+    );
 }
 
 /// The event for a route with the account id in its path and the given body.

@@ -1,4 +1,7 @@
 //! What a function holds across invocations: built once per cold start.
+//!
+//! [`App`] is the platform's part (configuration, the DynamoDB client, the Redis cache and
+//! limits, the clock, metrics); a service wraps it with its own store in a [`State`].
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
@@ -8,11 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
+use crate::config::Service;
 use crate::limits::Limiter;
-use crate::{Cache, Clock, Config, KeySource, Metrics, Store, SystemClock};
+use crate::{Cache, Clock, Config, KeySource, Metrics, SystemClock};
 
 pub struct App {
-    pub store: Store,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The Redis connection of every cache entry and limit (disabled without `REDIS_URL`).
     pub cache: Cache,
     /// API Gateway's limits, applied here when it is not in front (locally, with Redis).
     pub limiter: Option<Limiter>,
@@ -23,11 +28,19 @@ pub struct App {
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What a service's functions hold: the platform's [`App`] and the service's own parts,
+/// built from it once per cold start.
+pub trait State: Sized + Send + Sync + 'static {
+    /// The service's defaults for its table and metrics.
+    const SERVICE: Service;
+    fn new(app: App) -> Result<Self, BoxError>;
+}
+
 impl App {
     /// Configuration from the environment, clients built once, the system clock, metrics
     /// on stdout.
-    pub async fn from_env() -> Result<App, BoxError> {
-        let config = Config::from_env()?;
+    pub async fn from_env(service: Service) -> Result<App, BoxError> {
+        let config = Config::from_env(service)?;
         let client = aws_sdk_dynamodb::Client::from_conf(
             dynamodb_config(&sdk_config(&config).await).build(),
         );
@@ -53,15 +66,14 @@ impl App {
         let limiter = match (&config.keys, cache.connection()) {
             (KeySource::Local(_), Some(conn)) => Some(Limiter::new(
                 conn,
-                &config.table_name,
+                &config.api_name,
                 config.limits.clone(),
                 config.cache_timeout,
             )),
             _ => None,
         };
-        let store = Store::new(client, config.table_name.clone());
         Ok(App {
-            store,
+            dynamodb: client,
             cache,
             limiter,
             clock,
@@ -117,9 +129,10 @@ pub fn dynamodb_config(sdk: &SdkConfig) -> aws_sdk_dynamodb::config::Builder {
 /// A function's `main`: [`serve`] on a single-threaded runtime. A Lambda execution
 /// environment handles one request at a time, so worker threads would only add wakeups
 /// across threads (most of a function's CPU time under load, when it had them).
-pub fn run<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
+pub fn run<S, F, Fut>(handle: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(&'static App, lambda_http::Request) -> Fut,
+    S: State,
+    F: Fn(&'static S, lambda_http::Request) -> Fut,
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send,
 {
     tokio::runtime::Builder::new_current_thread()
@@ -128,15 +141,16 @@ where
         .block_on(serve(handle))
 }
 
-/// Runs a function: JSON logs, the app built once, then `handle` for every request.
-/// The app lives as long as the process, which is what a Lambda execution environment is.
-pub async fn serve<F, Fut>(handle: F) -> Result<(), lambda_http::Error>
+/// Runs a function: JSON logs, the state built once, then `handle` for every request.
+/// The state lives as long as the process, which is what a Lambda execution environment is.
+pub async fn serve<S, F, Fut>(handle: F) -> Result<(), lambda_http::Error>
 where
-    F: Fn(&'static App, lambda_http::Request) -> Fut,
+    S: State,
+    F: Fn(&'static S, lambda_http::Request) -> Fut,
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send,
 {
     crate::telemetry::init();
-    let app: &'static App = Box::leak(Box::new(App::from_env().await?));
+    let app: &'static S = Box::leak(Box::new(S::new(App::from_env(S::SERVICE).await?)?));
     lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
         // Every log line of the request carries its id and route (never its body).
         let span = tracing::info_span!(

@@ -1,14 +1,14 @@
-//! Redis read-through cache of account views. Every operation is bounded by a timeout and
-//! any failure is logged and treated as a miss: the cache can slow nothing down for long and
-//! never fails a request.
+//! Redis primitives: a read-through cache of versioned values and the bounded call every
+//! Redis use goes through. Every operation is bounded by a timeout and any failure is
+//! logged and treated as a miss: the cache can slow nothing down for long and never fails
+//! a request.
 
-use domain::{Account, AccountId, Owner};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::future::Future;
 use std::time::Duration;
 
-/// Writes a view only if it is newer than the one cached, so neither a late read-through
-/// fill nor a slower concurrent order can put an older state back.
+/// Writes a value only if it is newer than the one cached, so neither a late read-through
+/// fill nor a slower concurrent write can put an older state back.
 const PUT_IF_NEWER: &str = r#"
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -78,50 +78,43 @@ impl Cache {
         self.inner.as_ref().map(|i| i.conn.clone())
     }
 
-    /// The cached JSON view of an account of `owner`, if present.
-    pub async fn get_account(&self, owner: &Owner, id: AccountId) -> Option<String> {
+    /// The key of `name` in this cache's namespace (its service's table), so services
+    /// and tables that share one Redis never read each other's entries.
+    pub fn key(&self, name: &str) -> Option<String> {
+        let inner = self.inner.as_ref()?;
+        Some(format!("{}:{name}", inner.namespace))
+    }
+
+    /// The value cached under `key` (from [`Cache::key`]), if present.
+    pub async fn get(&self, key: String) -> Option<String> {
         let inner = self.inner.as_ref()?;
         let mut conn = inner.conn.clone();
-        let key = account_key(&inner.namespace, owner, id);
         let cached: Option<String> = bounded(inner.timeout, "cache", "get", DYNAMODB, async move {
             redis::cmd("GET").arg(key).query_async(&mut conn).await
         })
         .await?;
-        let (_version, view) = cached?
-            .split_once(':')
-            .map(|(v, j)| (v.to_owned(), j.to_owned()))?;
-        Some(view)
+        let cached = cached?;
+        let (_version, value) = cached.split_once(':')?;
+        Some(value.to_owned())
     }
 
-    /// Caches the account's view unless a newer version is already there.
-    pub async fn put_account(&self, account: &Account) {
+    /// Caches `value` as `version` of what `key` names, unless a version as new or newer
+    /// is there already.
+    pub async fn put_if_newer(&self, key: String, version: u64, value: String) {
         let Some(inner) = self.inner.as_ref() else {
             return;
         };
-        let view = match serde_json::to_string(&account.view()) {
-            Ok(v) => v,
-            Err(e) => return tracing::error!(error = %e, "account view did not serialize"),
-        };
         let mut conn = inner.conn.clone();
-        let mut invocation =
-            inner
-                .put_if_newer
-                .key(account_key(&inner.namespace, &account.owner, account.id));
+        let mut invocation = inner.put_if_newer.key(key);
         invocation
-            .arg(account.version)
-            .arg(view)
+            .arg(version)
+            .arg(value)
             .arg(inner.ttl.as_secs().max(1));
         let _: Option<i64> = bounded(inner.timeout, "cache", "put", DYNAMODB, async move {
             invocation.invoke_async(&mut conn).await
         })
         .await;
     }
-}
-
-/// The key under which `Cache::connect(_, namespace, ..)` caches an account: with its
-/// owner, so that another tenant's read misses and goes to the store, which refuses it.
-pub fn account_key(namespace: &str, owner: &Owner, id: AccountId) -> String {
-    format!("{namespace}:account:{id}:{owner}")
 }
 
 /// One Redis call of `what` (the cache, the limits) within `limit`. A failure or a timeout

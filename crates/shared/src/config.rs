@@ -1,10 +1,22 @@
 //! Configuration from the environment, read once per cold start.
 
-use domain::{MarketConfigError, MarketHours};
 use std::time::Duration;
+
+/// What a service's functions share: their table and their metrics' namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// The variable that names the service's table (e.g. `BROKERAGE_TABLE`): one per
+    /// service, so that one environment (`make run`) can serve every service.
+    pub table_env: &'static str,
+    /// The table's name where the variable is unset.
+    pub table: &'static str,
+    /// The default of `METRICS_NAMESPACE`.
+    pub metrics_namespace: &'static str,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The service's own table.
     pub table_name: String,
     /// Overrides the DynamoDB endpoint (DynamoDB Local); unset in AWS.
     pub dynamodb_endpoint: Option<String>,
@@ -13,7 +25,6 @@ pub struct Config {
     pub cache_ttl: Duration,
     /// Upper bound on any one cache operation before it is abandoned for DynamoDB.
     pub cache_timeout: Duration,
-    pub market: MarketHours,
     /// CloudWatch namespace of the EMF metrics.
     pub metrics_namespace: String,
     pub keys: KeySource,
@@ -25,6 +36,9 @@ pub struct Config {
     /// The usage plan's and the stage's request limits, applied by the functions only where
     /// API Gateway is not in front of them (`KeySource::Local`).
     pub limits: Limits,
+    /// Names the API whose limits these are, so that every service's functions count
+    /// against the same usage plan in Redis (`API_NAME`).
+    pub api_name: String,
 }
 
 /// Request limits as API Gateway applies them: per API key (the usage plan's rate, burst
@@ -52,8 +66,6 @@ pub enum KeySource {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(transparent)]
-    Market(#[from] MarketConfigError),
     #[error("{0} must be a whole number, got {1:?}")]
     Number(&'static str, String),
     #[error("{0} must be at least 1")]
@@ -63,11 +75,14 @@ pub enum ConfigError {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|k| std::env::var(k).ok())
+    pub fn from_env(service: Service) -> Result<Config, ConfigError> {
+        Config::from_lookup(service, |k| std::env::var(k).ok())
     }
 
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    pub fn from_lookup(
+        service: Service,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let or = |k: &str, d: &str| {
             get(k)
                 .filter(|v| !v.is_empty())
@@ -82,18 +97,12 @@ impl Config {
             n => Ok(n),
         };
         Ok(Config {
-            table_name: or("TABLE_NAME", "brokerage"),
+            table_name: or(service.table_env, service.table),
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT").filter(|v| !v.is_empty()),
             redis_url: get("REDIS_URL").filter(|v| !v.is_empty()),
             cache_ttl: Duration::from_secs(number("CACHE_TTL_SECONDS", 300)?),
             cache_timeout: Duration::from_millis(number("CACHE_TIMEOUT_MS", 50)?),
-            market: MarketHours::parse(
-                &or("MARKET_TIMEZONE", "America/Mexico_City"),
-                &or("MARKET_OPEN", "06:00"),
-                &or("MARKET_CLOSE", "15:00"),
-                &or("MARKET_DAYS", ""),
-            )?,
-            metrics_namespace: or("METRICS_NAMESPACE", "Brokerage"),
+            metrics_namespace: or("METRICS_NAMESPACE", service.metrics_namespace),
             keys: match or("API_KEY_SOURCE", "local").as_str() {
                 "api-gateway" => KeySource::ApiGateway,
                 "local" => KeySource::Local(
@@ -116,6 +125,7 @@ impl Config {
                 stage_rate: positive("STAGE_RATE_LIMIT", 500)?,
                 stage_burst: positive("STAGE_BURST_LIMIT", 1000)?,
             },
+            api_name: or("API_NAME", "api"),
         })
     }
 }
@@ -124,12 +134,19 @@ impl Config {
 mod tests {
     use super::*;
 
+    const SERVICE: Service = Service {
+        table_env: "THINGS_TABLE",
+        table: "things",
+        metrics_namespace: "Things",
+    };
+
     #[test]
     fn defaults_apply_when_nothing_is_set() {
-        let c = Config::from_lookup(|_| None).unwrap();
-        assert_eq!(c.table_name, "brokerage");
+        let c = Config::from_lookup(SERVICE, |_| None).unwrap();
+        assert_eq!(c.table_name, "things");
+        assert_eq!(c.metrics_namespace, "Things");
+        assert_eq!(c.api_name, "api");
         assert_eq!(c.cache_timeout, Duration::from_millis(50));
-        assert_eq!(c.market, MarketHours::default());
         assert!(c.redis_url.is_none());
         assert_eq!(
             c.keys,
@@ -139,15 +156,16 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_at_start_up() {
-        let bad_ttl = Config::from_lookup(|k| (k == "CACHE_TTL_SECONDS").then(|| "soon".into()));
+        let bad_ttl = Config::from_lookup(SERVICE, |k| {
+            (k == "CACHE_TTL_SECONDS").then(|| "soon".into())
+        });
         assert!(matches!(
             bad_ttl,
             Err(ConfigError::Number("CACHE_TTL_SECONDS", _))
         ));
-        let bad_tz = Config::from_lookup(|k| (k == "MARKET_TIMEZONE").then(|| "Nowhere".into()));
-        assert!(matches!(bad_tz, Err(ConfigError::Market(_))));
         // A limit of 0 would refuse every request.
-        let no_rate = Config::from_lookup(|k| (k == "STAGE_RATE_LIMIT").then(|| "0".into()));
+        let no_rate =
+            Config::from_lookup(SERVICE, |k| (k == "STAGE_RATE_LIMIT").then(|| "0".into()));
         assert!(matches!(
             no_rate,
             Err(ConfigError::Zero("STAGE_RATE_LIMIT"))

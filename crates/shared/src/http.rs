@@ -1,7 +1,9 @@
 //! HTTP glue: request bodies to fields, answers to JSON, and every error to one RFC 9457
 //! problem, mapped in exactly one place (`ApiError::into_response`).
 
-use domain::{AccountId, BodyError, Fields, Owner};
+use crate::dynamo::{Malformed, Unavailable};
+use crate::input::{BodyError, Fields};
+use crate::tenant::Owner;
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -9,7 +11,6 @@ use serde::Serialize;
 
 use crate::config::KeySource;
 use crate::limits::Refusal;
-use crate::store::StoreError;
 use crate::App;
 use std::time::Duration;
 
@@ -42,8 +43,6 @@ pub enum ApiError {
     /// API Gateway's quota refusal, likewise.
     #[error("Limit Exceeded")]
     QuotaExceeded(Duration),
-    #[error("no such account")]
-    AccountNotFound,
     #[error("no such route")]
     RouteNotFound,
     #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
@@ -54,33 +53,47 @@ pub enum ApiError {
     IdempotencyMismatch,
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable,
-    #[error("too many concurrent orders on this account; retry shortly")]
-    Contention,
+    /// A refusal of a service's own, e.g. a resource it does not have (404).
+    #[error("{0}")]
+    Service(Problem),
     #[error("internal error")]
     Internal,
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(detail) => {
-                tracing::error!(%detail, "DynamoDB call failed");
-                ApiError::Unavailable
-            }
-            StoreError::Contention => {
-                tracing::warn!("order gave up after repeated conflicts");
-                ApiError::Contention
-            }
-            StoreError::Malformed(m) => {
-                tracing::error!(error = %m, "stored item has an unexpected shape");
-                ApiError::Internal
-            }
-        }
+/// What a service says of a refusal of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    /// The problem type, e.g. `/problems/account-not-found`.
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: &'static str,
+    /// Seconds for `Retry-After`, where a retry may succeed.
+    pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.detail)
+    }
+}
+
+impl From<Unavailable> for ApiError {
+    fn from(e: Unavailable) -> Self {
+        tracing::error!(detail = %e.0, "DynamoDB call failed");
+        ApiError::Unavailable
+    }
+}
+
+impl From<Malformed> for ApiError {
+    fn from(e: Malformed) -> Self {
+        tracing::error!(error = %e, "stored item has an unexpected shape");
+        ApiError::Internal
     }
 }
 
 #[derive(Serialize)]
-struct Problem<'a> {
+struct ProblemBody<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     title: &'a str,
@@ -104,9 +117,10 @@ impl ApiError {
             ApiError::Throttled(_) | ApiError::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
             ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::AccountNotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::Service(p) => p.status,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable | ApiError::Contention => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,11 +142,10 @@ impl ApiError {
             ApiError::IdempotencyMismatch => {
                 ("/problems/idempotency-mismatch", "Idempotency-Key reused")
             }
-            ApiError::AccountNotFound => ("/problems/account-not-found", "Account not found"),
+            ApiError::Service(p) => (p.kind, p.title),
             ApiError::RouteNotFound => ("/problems/route-not-found", "Not found"),
             ApiError::PayloadTooLarge => ("/problems/payload-too-large", "Payload too large"),
             ApiError::Unavailable => ("/problems/unavailable", "Service unavailable"),
-            ApiError::Contention => ("/problems/contention", "Account busy"),
             ApiError::Internal => ("/problems/internal", "Internal error"),
         }
     }
@@ -147,7 +160,7 @@ impl ApiError {
             _ => None,
         };
         let status = self.status();
-        let problem = Problem {
+        let problem = ProblemBody {
             kind,
             title,
             status: status.as_u16(),
@@ -157,7 +170,8 @@ impl ApiError {
         };
         let mut response = respond(status, PROBLEM_JSON, &problem);
         let retry_after = match self {
-            ApiError::Unavailable | ApiError::Contention | ApiError::IdempotencyInFlight => Some(1),
+            ApiError::Unavailable | ApiError::IdempotencyInFlight => Some(1),
+            ApiError::Service(p) => p.retry_after,
             // Whole seconds, rounded up: retrying at the stated time must not be refused.
             ApiError::Throttled(wait) | ApiError::QuotaExceeded(wait) => {
                 Some(wait.as_millis().div_ceil(1000).max(1) as u64)
@@ -253,25 +267,19 @@ pub fn object_body(req: &Request) -> Result<Fields, ApiError> {
     })
 }
 
-/// The `{id}` of `/accounts/{id}...`: from API Gateway's path parameters, else from the path
-/// itself. Anything that is not a canonical positive integer names no account.
-pub fn account_id(req: &Request) -> Result<AccountId, ApiError> {
-    let params = req.path_parameters();
-    let from_path = || {
-        let path = req.uri().path();
-        let mut segments = path
-            .trim_matches('/')
-            .split('/')
-            .skip_while(|s| *s != "accounts")
-            .skip(1);
-        segments.next().map(str::to_owned)
-    };
-    let raw = params
-        .first("id")
-        .map(str::to_owned)
-        .or_else(from_path)
-        .ok_or(ApiError::AccountNotFound)?;
-    AccountId::parse(&raw).ok_or(ApiError::AccountNotFound)
+/// The path parameter `name`: from API Gateway's path parameters, else (a plain HTTP
+/// request) the path segment after the literal segment `after`.
+pub fn path_param(req: &Request, name: &str, after: &str) -> Option<String> {
+    if let Some(v) = req.path_parameters().first(name) {
+        return Some(v.to_owned());
+    }
+    let path = req.uri().path();
+    let mut segments = path
+        .trim_matches('/')
+        .split('/')
+        .skip_while(|s| *s != after)
+        .skip(1);
+    segments.next().map(str::to_owned)
 }
 
 /// A query string parameter; the first if repeated.

@@ -1,24 +1,47 @@
-//! The platform every function stands on: configuration from the environment, the clock,
-//! the DynamoDB store, the Redis read-through cache, API Gateway's request limits where it
-//! is absent, HTTP glue and tracing.
+//! The platform every service stands on; it names no service.
 //!
-//! Clients are built once per cold start in [`App::from_env`] and shared by every request.
+//! Without features it is pure, for a service's domain crate: exact JSON input
+//! ([`input`]), market hours ([`market`]), the clock ([`clock`]) and the tenant ([`tenant`]). With `runtime`, what a
+//! Lambda function needs: configuration ([`config`]), the app built once per cold start
+//! ([`app`]), HTTP glue and problem+json ([`http`]), the caller's tenant from the API key,
+//! `Idempotency-Key` records ([`idempotency`]), Redis primitives ([`cache`]), API Gateway's
+//! limits where it is absent ([`limits`]), DynamoDB helpers ([`dynamo`]), JSON logs
+//! ([`telemetry`]) and EMF metrics ([`metrics`]).
 
-pub mod app;
-pub mod cache;
 pub mod clock;
+pub mod input;
+pub mod market;
+pub mod tenant;
+
+#[cfg(feature = "runtime")]
+pub mod app;
+#[cfg(feature = "runtime")]
+pub mod cache;
+#[cfg(feature = "runtime")]
 pub mod config;
+#[cfg(feature = "runtime")]
+pub mod dynamo;
+#[cfg(feature = "runtime")]
 pub mod http;
+#[cfg(feature = "runtime")]
 pub mod idempotency;
-pub mod items;
+#[cfg(feature = "runtime")]
 pub mod limits;
+#[cfg(feature = "runtime")]
 pub mod metrics;
-pub mod store;
+#[cfg(feature = "runtime")]
 pub mod telemetry;
 
-pub use app::{run, serve, App};
-pub use cache::Cache;
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{Config, KeySource, Limits};
+pub use input::{BodyError, Field, Fields};
+pub use market::{MarketConfigError, MarketHours};
+pub use tenant::Owner;
+
+#[cfg(feature = "runtime")]
+pub use app::{run, serve, App, BoxError, State};
+#[cfg(feature = "runtime")]
+pub use cache::Cache;
+#[cfg(feature = "runtime")]
+pub use config::{Config, KeySource, Limits, Service};
+#[cfg(feature = "runtime")]
 pub use metrics::Metrics;
-pub use store::{OrderOutcome, OrdersPage, Store, StoreError};

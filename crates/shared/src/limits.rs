@@ -54,7 +54,7 @@ pub enum Refusal {
 #[derive(Clone)]
 pub struct Limiter {
     conn: ConnectionManager,
-    /// Keeps tables that share one Redis apart: the table name.
+    /// The API whose limits these are: every service behind it shares them.
     namespace: String,
     limits: Limits,
     script: redis::Script,

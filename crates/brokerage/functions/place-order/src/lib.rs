@@ -1,0 +1,80 @@
+//! `POST /accounts/{id}/orders`: judge one order and apply it if it breaks no rule.
+
+use brokerage_domain::{Balance, BusinessError, Order};
+use brokerage_store::{account_id, account_not_found, Brokerage, Keep, OrderOutcome, Placed};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::http::{self, ApiError};
+use shared::idempotency;
+
+#[derive(Serialize)]
+struct OrderResponse {
+    current_balance: Balance,
+    business_errors: Vec<BusinessError>,
+}
+
+pub async fn handle(app: &Brokerage, req: Request) -> Response<Body> {
+    let path = http::path(&req);
+    http::finish(&path, place(app, &req, &path).await)
+}
+
+async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Body>, ApiError> {
+    let owner = http::caller(app, req).await?;
+    // A bad key, id or body is refused before anything is read: its answer depends on the
+    // request alone, so a replay gets the same one without a record.
+    let keyed = idempotency::keyed(req)?;
+    let id = account_id(req)?;
+    let fields = http::object_body(req)?;
+    let now = app.clock.now();
+    let order = Order::parse(|name| fields.get(name), now);
+    let answer = |outcome: Option<&OrderOutcome>| idempotency::save(&respond(outcome, path));
+    let keep = keyed.as_ref().map(|keyed| Keep {
+        keyed,
+        expires_at: now + app.config.idempotency_ttl.as_secs() as i64,
+        answer: &answer,
+    });
+    let placed = app
+        .store
+        .place_order(&owner, id, order.as_ref(), &app.market, now, keep.as_ref())
+        .await?;
+    let outcome = match placed {
+        Placed::Judged(outcome) => outcome.ok_or_else(account_not_found)?,
+        Placed::Earlier(verdict) => {
+            tracing::info!(account_id = %id, outcome = "replayed");
+            return verdict.into_answer().unwrap_or(Err(ApiError::Internal));
+        }
+    };
+    if outcome.accepted() {
+        // Before answering, so no read after this response sees the older balance.
+        app.accounts.put_account(&outcome.account).await;
+        app.metrics.count("OrdersAccepted", &[]);
+    } else {
+        app.metrics.count("OrdersRejected", &[]);
+    }
+    // One count per rule broken, so a dashboard can say why orders are refused.
+    for error in &outcome.business_errors {
+        app.metrics
+            .count("OrdersRejected", &[("BusinessError", error.code())]);
+    }
+    tracing::info!(
+        account_id = %id,
+        outcome = if outcome.accepted() { "accepted" } else { "rejected" },
+        business_errors = ?outcome.business_errors,
+    );
+    Ok(respond(Some(&outcome), path))
+}
+
+/// The answer to an outcome (`None`: no such account), as sent and as kept for replays.
+fn respond(outcome: Option<&OrderOutcome>, path: &str) -> Response<Body> {
+    match outcome {
+        Some(o) => http::json(
+            StatusCode::OK,
+            &OrderResponse {
+                current_balance: o.account.balance(),
+                business_errors: o.business_errors.clone(),
+            },
+        ),
+        None => account_not_found().into_response(path),
+    }
+}

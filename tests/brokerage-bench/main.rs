@@ -1,0 +1,637 @@
+//! `make bench`: the order path through the local API, the same orders handed to the
+//! handler in this process, and the bare DynamoDB work of an order, at the same concurrency
+//! and side by side (warmed up, then timed in the order A B C C B A), with the CPU each
+//! group of processes spent per order; DynamoDB calls per order; cold start and peak RSS of
+//! each release function against a fake Lambda Runtime API; zipped sizes (measured by the
+//! script). Writes target/bench/summary.json and prints a table.
+//!
+//! Usage: bench ORDERS CLIENTS FUNCTIONS_DIR ZIP_SIZES_FILE
+
+use api_tests::http_client::Api;
+use api_tests::*;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Get, Put, TransactGetItem, TransactWriteItem, Update,
+};
+use serde_json::{json, Value};
+use shared::dynamo::{n, s};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FUNCTIONS: [&str; 4] = [
+    "create-account",
+    "place-order",
+    "get-account",
+    "list-orders",
+];
+const STARTS: usize = 11;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let orders: usize = args.first().map_or(2000, |a| a.parse().unwrap());
+    let clients: usize = args.get(1).map_or(8, |a| a.parse().unwrap());
+    let functions_dir = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "target/release".into());
+    let zips_file = args.get(3).cloned();
+    let per_client = orders / clients;
+
+    let api = Api::from_env();
+    let ids = open_accounts(&api, clients).await;
+    let t = fresh_app().await;
+    let handler_ids = open_in_process(&t, clients).await;
+    // Untimed warm-up of every path: DynamoDB Local's JIT and every connection pool.
+    let warm = (per_client / 10).max(1);
+    api_orders(&api, &ids, 0, warm).await;
+    handler_orders(&t, &handler_ids, 0, warm).await;
+    raw_transactions(&t, "warm", clients, warm).await;
+    // Timed in the order A B C C B A, half the orders each time, so that drift in the
+    // machine's load or in DynamoDB Local's state falls on every path alike.
+    let half = per_client / 2;
+    let mut paths: [Path; 3] = Default::default();
+    for (round, path) in [0, 1, 2, 2, 1, 0].into_iter().enumerate() {
+        let before = cpu_seconds();
+        let started = Instant::now();
+        let offset = (warm + (round / 3) * half) as u64;
+        let latencies = match path {
+            0 => api_orders(&api, &ids, offset, half).await,
+            1 => handler_orders(&t, &handler_ids, offset, half).await,
+            _ => {
+                raw_transactions(&t, &round.to_string(), clients, half).await;
+                vec![]
+            }
+        };
+        paths[path].add(started.elapsed(), clients * half, latencies, before);
+    }
+    let [api_path, handler_path, raw_path] = &paths;
+    let (api_rate, raw_rate, handler_rate) =
+        (api_path.rate(), raw_path.rate(), handler_path.rate());
+    let (p50, p99) = api_path.percentiles();
+    let calls = calls_per_order().await;
+    let mut starts = Vec::new();
+    for f in FUNCTIONS {
+        starts.push((f, cold_starts(&format!("{functions_dir}/{f}"), f)));
+    }
+    let zips: Vec<(String, u64)> = zips_file
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| l.split_once(' '))
+                .map(|(f, b)| (f.to_owned(), b.trim().parse().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let init_ms = starts.iter().map(|(_, (ms, _))| *ms).fold(0.0, f64::max);
+    let max_rss_mb = starts.iter().map(|(_, (_, mb))| *mb).fold(0.0, f64::max);
+    let (handler_p50, handler_p99) = handler_path.percentiles();
+    let summary = json!({
+        "orders": api_path.orders,
+        "clients": clients,
+        "orders_per_second": round(api_rate),
+        "p50_ms": round(p50),
+        "p99_ms": round(p99),
+        "raw_transactions_per_second": round(raw_rate),
+        "raw_work": "per order: one TransactGetItems (account + 3 guards) and one TransactWriteItems (update + 2 puts + 2 condition checks)",
+        "api_to_raw_ratio": round(api_rate / raw_rate),
+        "handler_orders_per_second": round(handler_rate),
+        "handler_p50_ms": round(handler_p50),
+        "handler_p99_ms": round(handler_p99),
+        "handler_to_raw_ratio": round(handler_rate / raw_rate),
+        "cpu_ms_per_order": {
+            "api": api_path.cpu_ms_per_order(),
+            "handler": handler_path.cpu_ms_per_order(),
+            "raw": raw_path.cpu_ms_per_order(),
+        },
+        "ddb_calls_per_accepted_order": calls.accepted,
+        "ddb_calls_per_rejected_order": calls.rejected,
+        "ddb_calls_per_idempotent_accepted_order": calls.keyed_accepted,
+        "ddb_calls_per_idempotent_rejected_order": calls.keyed_rejected,
+        "ddb_calls_per_idempotent_replay": calls.replay,
+        "init_ms": round(init_ms),
+        "max_rss_mb": round(max_rss_mb),
+        "max_zip_bytes": zips.iter().map(|(_, b)| *b).max(),
+        "functions": starts.iter().map(|(f, (ms, mb))| {
+            let zip = zips.iter().find(|(z, _)| z == f).map(|(_, b)| *b);
+            (f.to_string(), json!({"init_ms": round(*ms), "rss_mb": round(*mb), "zip_bytes": zip}))
+        }).collect::<serde_json::Map<String, Value>>(),
+    });
+    std::fs::create_dir_all("target/bench").unwrap();
+    std::fs::write(
+        "target/bench/summary.json",
+        serde_json::to_string_pretty(&summary).unwrap(),
+    )
+    .unwrap();
+
+    println!("\n{:<34} {:>14}  target", "measure", "value");
+    let row =
+        |name: &str, value: String, target: &str| println!("{name:<34} {value:>14}  {target}");
+    row(
+        "orders through the API",
+        format!("{}", api_path.orders),
+        &format!("{clients} clients, 1 account each"),
+    );
+    row("orders_per_second", format!("{api_rate:.0}"), "");
+    row("p50_ms / p99_ms", format!("{p50:.1} / {p99:.1}"), "");
+    row(
+        "raw_transactions_per_second",
+        format!("{raw_rate:.0}"),
+        "same work, bare SDK",
+    );
+    row(
+        "api_to_raw_ratio",
+        format!("{:.2}", api_rate / raw_rate),
+        ">= 0.5",
+    );
+    row(
+        "handler_orders_per_second",
+        format!("{handler_rate:.0}"),
+        "place-order's handler in process",
+    );
+    row(
+        "handler p50_ms / p99_ms",
+        format!("{handler_p50:.1} / {handler_p99:.1}"),
+        "",
+    );
+    row(
+        "handler_to_raw_ratio",
+        format!("{:.2}", handler_rate / raw_rate),
+        "",
+    );
+    row(
+        "ddb_calls_per_accepted_order",
+        calls.accepted.to_string(),
+        "<= 2",
+    );
+    row(
+        "ddb_calls_per_rejected_order",
+        calls.rejected.to_string(),
+        "<= 1",
+    );
+    row(
+        "ddb_calls_per_idempotent_accepted_order",
+        calls.keyed_accepted.to_string(),
+        "<= 2",
+    );
+    row(
+        "ddb_calls_per_idempotent_rejected_order",
+        calls.keyed_rejected.to_string(),
+        "read + the write that keeps the answer",
+    );
+    row(
+        "ddb_calls_per_idempotent_replay",
+        calls.replay.to_string(),
+        "1",
+    );
+    for (f, (ms, mb)) in &starts {
+        let zip = zips
+            .iter()
+            .find(|(z, _)| z == f)
+            .map_or("-".into(), |(_, b)| b.to_string());
+        row(
+            &format!("{f}: init ms / RSS MB / zip B"),
+            format!("{ms:.1} / {mb:.1}"),
+            &format!("<= 30 / <= 20; zip {zip} (<= 4194304)"),
+        );
+    }
+    println!("\nCPU ms per order, by process group");
+    print!("{:<8}", "path");
+    for g in CPU_GROUPS {
+        print!(" {g:>15}");
+    }
+    println!();
+    for (name, path) in [
+        ("api", api_path),
+        ("handler", handler_path),
+        ("raw", raw_path),
+    ] {
+        print!("{name:<8}");
+        let ms = path.cpu_ms_per_order();
+        for g in CPU_GROUPS {
+            print!(" {:>15.2}", ms[g].as_f64().unwrap_or(0.0));
+        }
+        println!();
+    }
+    println!("\nwritten: target/bench/summary.json");
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// One way of placing orders, summed over its timed runs.
+#[derive(Default)]
+struct Path {
+    wall: Duration,
+    orders: usize,
+    latencies: Vec<f64>,
+    /// CPU seconds by process group, over this path's runs.
+    cpu: HashMap<&'static str, f64>,
+}
+
+impl Path {
+    fn add(
+        &mut self,
+        wall: Duration,
+        orders: usize,
+        latencies: Vec<f64>,
+        before: HashMap<&'static str, f64>,
+    ) {
+        self.wall += wall;
+        self.orders += orders;
+        self.latencies.extend(latencies);
+        for (group, after) in cpu_seconds() {
+            *self.cpu.entry(group).or_default() += after - before.get(group).unwrap_or(&0.0);
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        self.orders as f64 / self.wall.as_secs_f64()
+    }
+
+    fn percentiles(&self) -> (f64, f64) {
+        let mut all = self.latencies.clone();
+        all.sort_by(f64::total_cmp);
+        (percentile(&all, 0.5), percentile(&all, 0.99))
+    }
+
+    /// CPU milliseconds per order by process group.
+    fn cpu_ms_per_order(&self) -> serde_json::Map<String, Value> {
+        CPU_GROUPS
+            .iter()
+            .map(|g| {
+                let ms = self.cpu.get(g).unwrap_or(&0.0) * 1e3 / self.orders as f64;
+                (g.to_string(), json!(round(ms)))
+            })
+            .collect()
+    }
+}
+
+const CPU_GROUPS: [&str; 5] = ["dynamodb-local", "redis", "emulator", "functions", "driver"];
+
+/// CPU seconds used so far by each group of the stack's processes and by this driver.
+fn cpu_seconds() -> HashMap<&'static str, f64> {
+    // /proc reports in USER_HZ, which Linux fixes at 100 for user space.
+    const TICK: f64 = 0.01;
+    let mut out: HashMap<&'static str, f64> = HashMap::new();
+    let me = std::process::id().to_string();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name is in parentheses and may hold spaces: fields follow the last ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map_or("", |(_, c)| c);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        let cpu = (ticks(11) + ticks(12)) * TICK;
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let group = if pid == me {
+            "driver"
+        } else if cmdline.contains("DynamoDBLocal") {
+            "dynamodb-local"
+        } else if comm == "redis-server" {
+            "redis"
+        } else if comm.starts_with("cargo-lambda") {
+            "emulator"
+        } else if FUNCTIONS.contains(&comm) {
+            "functions"
+        } else {
+            continue;
+        };
+        *out.entry(group).or_default() += cpu;
+    }
+    out
+}
+
+async fn open_accounts(api: &Api, clients: usize) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for _ in 0..clients {
+        let r = api.post("/accounts", r#"{"cash": 100000000}"#).await;
+        ids.push(r.json()["id"].as_u64().expect("account opened"));
+    }
+    ids
+}
+
+async fn open_in_process(t: &TestApp, clients: usize) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for _ in 0..clients {
+        let r = create_account::handle(
+            t,
+            with_body(event("create-account"), r#"{"cash": 100000000}"#),
+        )
+        .await;
+        ids.push(json_of(&r)["id"].as_u64().expect("account opened"));
+    }
+    ids
+}
+
+/// An accepted buy, distinct from every other (so never a duplicate) by its share count.
+fn bench_order(n: u64) -> String {
+    order(OPEN_TS, "BUY", "BENCH", n + 1, "0.01")
+}
+
+/// One client per account, each placing `per_client` bench orders (numbered from `offset`)
+/// one after another with `place(id, body)`, which answers the response's JSON; every
+/// order must be accepted. Returns the latencies (ms).
+async fn timed_orders<F, Fut>(ids: &[u64], offset: u64, per_client: usize, place: F) -> Vec<f64>
+where
+    F: Fn(u64, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Value> + Send,
+{
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let place = place.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                for i in offset..offset + per_client as u64 {
+                    let t = Instant::now();
+                    let answer = place(id, bench_order(i)).await;
+                    latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                    assert_eq!(answer["business_errors"], json!([]), "order {i} on {id}");
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+/// Orders through the API: each client buys on its own account. Returns the latencies (ms).
+async fn api_orders(api: &Api, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
+    let api = api.clone();
+    timed_orders(ids, offset, per_client, move |id, body| {
+        let api = api.clone();
+        async move {
+            api.post(&format!("/accounts/{id}/orders"), body)
+                .await
+                .json()
+        }
+    })
+    .await
+}
+
+/// The same orders handed to place-order's handler in this process: the function's own
+/// work (JSON, rules, DynamoDB, the cache write) without the emulator's HTTP hops and
+/// without log output. Returns the latencies (ms).
+async fn handler_orders(t: &TestApp, ids: &[u64], offset: u64, per_client: usize) -> Vec<f64> {
+    let app = std::sync::Arc::clone(&t.app);
+    timed_orders(ids, offset, per_client, move |id, body| {
+        let app = std::sync::Arc::clone(&app);
+        async move { json_of(&place_order::handle(&app, request("place-order", id, &body)).await) }
+    })
+    .await
+}
+
+/// The same DynamoDB work per order, with nothing around it: a snapshot read of four items
+/// and a five-item conditional transaction, on `t`'s table under keys of their own (`tag`).
+async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: usize) {
+    let table = t.config.table_name.clone();
+    let client = t.store.client().clone();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let client = client.clone();
+            let table = table.clone();
+            let pk = format!("RAW#{tag}#{c}");
+            tokio::spawn(async move {
+                let key = |pk: &str, sk: String| {
+                    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+                };
+                for i in 0..per_client as u64 {
+                    let get = |sk: String| {
+                        TransactGetItem::builder()
+                            .get(
+                                Get::builder()
+                                    .table_name(&table)
+                                    .set_key(Some(key(&pk, sk)))
+                                    .build()
+                                    .unwrap(),
+                            )
+                            .build()
+                    };
+                    client
+                        .transact_get_items()
+                        .transact_items(get("ACCOUNT".into()))
+                        .transact_items(get(format!("G#{i}#a")))
+                        .transact_items(get(format!("G#{i}#b")))
+                        .transact_items(get(format!("G#{i}#c")))
+                        .send()
+                        .await
+                        .expect("raw read");
+                    let update = Update::builder()
+                        .table_name(&table)
+                        .set_key(Some(key(&pk, "ACCOUNT".into())))
+                        .update_expression("SET version = :next, cash = :cash")
+                        .condition_expression("attribute_not_exists(version) OR version = :version")
+                        .expression_attribute_values(":next", n(i + 1))
+                        .expression_attribute_values(":version", n(i))
+                        .expression_attribute_values(":cash", n(1_000_000 - i))
+                        .build()
+                        .unwrap();
+                    let put = |sk: String| {
+                        let mut item = key(&pk, sk);
+                        item.insert("v".into(), n(i));
+                        Put::builder()
+                            .table_name(&table)
+                            .set_item(Some(item))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .unwrap()
+                    };
+                    let check = |sk: String| {
+                        ConditionCheck::builder()
+                            .table_name(&table)
+                            .set_key(Some(key(&pk, sk)))
+                            .condition_expression("attribute_not_exists(pk)")
+                            .build()
+                            .unwrap()
+                    };
+                    client
+                        .transact_write_items()
+                        .transact_items(TransactWriteItem::builder().update(update).build())
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .put(put(format!("O#{i}")))
+                                .build(),
+                        )
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .put(put(format!("G#{i}#b")))
+                                .build(),
+                        )
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .condition_check(check(format!("G#{i}#a")))
+                                .build(),
+                        )
+                        .transact_items(
+                            TransactWriteItem::builder()
+                                .condition_check(check(format!("G#{i}#c")))
+                                .build(),
+                        )
+                        .send()
+                        .await
+                        .expect("raw transaction");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+struct Calls {
+    accepted: usize,
+    rejected: usize,
+    keyed_accepted: usize,
+    keyed_rejected: usize,
+    replay: usize,
+}
+
+/// DynamoDB calls of accepted and rejected orders, without and with an `Idempotency-Key`,
+/// and of a keyed order's replay, counted by an SDK interceptor.
+async fn calls_per_order() -> Calls {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    t.calls.take();
+    Calls {
+        accepted: calls_of(&t, order(OPEN_TS, "BUY", "A", 1, "10"), None).await,
+        rejected: calls_of(&t, order(OPEN_TS, "BUY", "B", 1, "1000"), None).await,
+        keyed_accepted: calls_of(&t, order(OPEN_TS, "BUY", "C", 1, "10"), Some("k-1")).await,
+        keyed_rejected: calls_of(&t, order(OPEN_TS, "BUY", "D", 1, "1000"), Some("k-2")).await,
+        replay: calls_of(&t, order(OPEN_TS, "BUY", "C", 1, "10"), Some("k-1")).await,
+    }
+}
+
+/// The DynamoDB calls of one order of account 1, with `key` as its `Idempotency-Key`.
+async fn calls_of(t: &TestApp, body: String, key: Option<&str>) -> usize {
+    let mut req = request("place-order", 1, &body);
+    if let Some(key) = key {
+        req = with_header(req, "idempotency-key", key);
+    }
+    place_order::handle(t, req).await;
+    t.calls.take()
+}
+
+/// Median exec-to-first-response of a release function against a fake Runtime API, and the
+/// largest peak RSS seen.
+fn cold_starts(binary: &str, function: &str) -> (f64, f64) {
+    let event = std::fs::read_to_string(format!(
+        "{}/../events/{function}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut times = Vec::new();
+    let mut rss: f64 = 0.0;
+    for _ in 0..STARTS {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let started = Instant::now();
+        let mut child = Command::new(binary)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+            .env("BROKERAGE_TABLE", "bench-cold")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{binary}: {e}"));
+        answered_once(&listener, &event);
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        rss = rss.max(peak_rss_mb(child.id()));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), rss)
+}
+
+/// Serves one invocation of `event` and returns when the function has posted its response.
+fn answered_once(listener: &TcpListener, event: &str) {
+    listener.set_nonblocking(false).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "no response from the function");
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut stream = stream;
+        // Keep-alive: several requests may come on one connection.
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            if line.starts_with("GET") && line.contains("/invocation/next") {
+                let deadline_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis()
+                    + 10_000;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: bench-1\r\nlambda-runtime-deadline-ms: {deadline_ms}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:000000000000:function:bench\r\nlambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\ncontent-length: {}\r\n\r\n{event}",
+                    event.len()
+                );
+                stream.write_all(reply.as_bytes()).unwrap();
+            } else {
+                stream
+                    .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                    .unwrap();
+                if line.contains("/response") || line.contains("/error") {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}

@@ -1,0 +1,320 @@
+//! `openapi.yaml` is kept true: its routes are the template's routes, and every status it
+//! documents for a route is one the route really answers, with a body that its schema
+//! accepts (real answers from the handlers, on DynamoDB Local and Redis).
+
+use api_tests::*;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn yaml(file: &str) -> serde_norway::Value {
+    let path = format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn openapi() -> Value {
+    serde_json::to_value(yaml("openapi.yaml")).expect("openapi.yaml is plain JSON-shaped YAML")
+}
+
+/// Follows a `$ref` within the document.
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("dangling $ref {r}")),
+        None => v,
+    }
+}
+
+/// (method, path) of every function event in template.yaml.
+fn template_routes() -> BTreeSet<(String, String)> {
+    let template = yaml("template.yaml");
+    let mut routes = BTreeSet::new();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    for resource in resources.values() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let events = resource["Properties"]["Events"]
+            .as_mapping()
+            .expect("Events");
+        for event in events.values() {
+            let props = &event["Properties"];
+            routes.insert((
+                props["Method"].as_str().unwrap().to_lowercase(),
+                props["Path"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_document_has_exactly_the_templates_routes() {
+    let doc = openapi();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if method != "parameters" {
+                documented.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    assert_eq!(documented, template_routes());
+    assert_eq!(documented.len(), 4);
+}
+
+/// Checks one real answer against the document: its status is documented for the
+/// operation, its content type is the documented one, and the schema accepts its body.
+fn check(doc: &Value, method: &str, path: &str, resp: &Response<Body>) -> u16 {
+    let status = resp.status().as_u16();
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "{method} {path} is not documented");
+    let documented = op["responses"]
+        .get(status.to_string())
+        .unwrap_or_else(|| panic!("{method} {path} answered {status}, which is not documented"));
+    let documented = resolve(doc, documented);
+    let media = documented["content"].as_object().expect("content");
+    let (content_type, media) = media.iter().next().expect("one media type");
+    assert_eq!(
+        self::content_type(resp),
+        content_type,
+        "{method} {path} {status}"
+    );
+    for (name, _) in documented["headers"].as_object().into_iter().flatten() {
+        assert!(
+            resp.headers().contains_key(name.as_str()),
+            "{method} {path} {status} lacks header {name}"
+        );
+    }
+    // The schema with the document's components beside it, so its `$ref`s resolve.
+    let mut schema = media["schema"].clone();
+    schema["components"] = doc["components"].clone();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let body = json_of(resp);
+    let errors: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {status}: {body} breaks the schema: {errors:?}"
+    );
+    status
+}
+
+type Route = (&'static str, &'static str);
+const ACCOUNTS: Route = ("post", "/accounts");
+const ACCOUNT: Route = ("get", "/accounts/{id}");
+const PLACE: Route = ("post", "/accounts/{id}/orders");
+const LIST: Route = ("get", "/accounts/{id}/orders");
+
+/// One request to each route (account 1), with its answer.
+async fn every_route(t: &TestApp) -> [(Route, Response<Body>); 4] {
+    let body = order(OPEN_TS, "BUY", "AAPL", 1, "1");
+    [
+        (
+            ACCOUNTS,
+            create_account::handle(t, with_body(event("create-account"), r#"{"cash": 1}"#)).await,
+        ),
+        (
+            ACCOUNT,
+            get_account::handle(t, request("get-account", 1, "")).await,
+        ),
+        (
+            PLACE,
+            place_order::handle(t, request("place-order", 1, &body)).await,
+        ),
+        (
+            LIST,
+            list_orders::handle(t, request("list-orders", 1, "")).await,
+        ),
+    ]
+}
+
+fn with_query(req: Request, query: &[(&str, &str)]) -> Request {
+    use lambda_http::RequestExt;
+    let mut params = std::collections::HashMap::new();
+    for (k, v) in query {
+        params.insert(k.to_string(), v.to_string());
+    }
+    req.with_query_string_parameters(params)
+}
+
+#[tokio::test]
+async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
+    let doc = openapi();
+    let t = fresh_app().await;
+    let mut seen: BTreeMap<(String, String), BTreeSet<u16>> = BTreeMap::new();
+    let mut record = |method: &str, path: &str, resp: Response<Body>| {
+        let status = check(&doc, method, path, &resp);
+        seen.entry((method.into(), path.into()))
+            .or_default()
+            .insert(status);
+    };
+    let big = format!(r#"{{"cash": 1, "pad": "{}"}}"#, "x".repeat(17 * 1024));
+    let (accounts, account, place, list) = (ACCOUNTS, ACCOUNT, PLACE, LIST);
+
+    let create = |body: &str| {
+        create_account::handle(&t, with_body(event("create-account"), body.to_owned()))
+    };
+    record(accounts.0, accounts.1, create(r#"{"cash": 1000.5}"#).await);
+    record(accounts.0, accounts.1, create(r#"{"cash": -1}"#).await);
+    record(accounts.0, accounts.1, create("not json").await);
+    record(accounts.0, accounts.1, create(&big).await);
+
+    let order_to = |id: u64, body: &str| place_order::handle(&t, request("place-order", id, body));
+    record(
+        place.0,
+        place.1,
+        order_to(1, &order(OPEN_TS, "BUY", "AAPL", 2, "50.25")).await,
+    );
+    record(
+        place.0,
+        place.1,
+        order_to(1, &order(OPEN_TS + 60, "BUY", "MSFT", 1, "10")).await,
+    );
+    record(
+        place.0,
+        place.1,
+        order_to(1, &order(CLOSED_TS, "SELL", "NFLX", 9, "1")).await,
+    );
+    record(
+        place.0,
+        place.1,
+        order_to(1, r#"{"operation": "HOLD"}"#).await,
+    );
+    record(place.0, place.1, order_to(1, "[]").await);
+    record(
+        place.0,
+        place.1,
+        order_to(2, &order(OPEN_TS, "BUY", "AAPL", 1, "1")).await,
+    );
+    record(place.0, place.1, order_to(1, &big).await);
+
+    record(
+        account.0,
+        account.1,
+        get_account::handle(&t, request("get-account", 1, "")).await,
+    );
+    record(
+        account.0,
+        account.1,
+        get_account::handle(&t, request("get-account", 1, "")).await,
+    );
+    record(
+        account.0,
+        account.1,
+        get_account::handle(&t, request("get-account", 7, "")).await,
+    );
+
+    let page = |id: u64, q: &[(&str, &str)]| {
+        list_orders::handle(&t, with_query(request("list-orders", id, ""), q))
+    };
+    let first = page(1, &[("limit", "1")]).await;
+    let cursor = json_of(&first)["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    record(list.0, list.1, first);
+    record(
+        list.0,
+        list.1,
+        page(1, &[("limit", "1"), ("cursor", &cursor)]).await,
+    );
+    record(list.0, list.1, page(1, &[("limit", "0")]).await);
+    record(list.0, list.1, page(1, &[("cursor", "junk")]).await);
+    record(list.0, list.1, page(3, &[]).await);
+
+    // Without a key, every route: 403.
+    let keyless = |r| without_header(r, "x-api-key");
+    record(
+        accounts.0,
+        accounts.1,
+        create_account::handle(&t, keyless(event("create-account"))).await,
+    );
+    record(
+        account.0,
+        account.1,
+        get_account::handle(&t, keyless(request("get-account", 1, ""))).await,
+    );
+    record(
+        place.0,
+        place.1,
+        place_order::handle(&t, keyless(request("place-order", 1, "{}"))).await,
+    );
+    record(
+        list.0,
+        list.1,
+        list_orders::handle(&t, keyless(request("list-orders", 1, ""))).await,
+    );
+
+    // Idempotency-Key reused with another body (422), and held by a running request (409).
+    let keyed = |r, k: &str| with_header(r, "idempotency-key", k);
+    create_account::handle(&t, keyed(event("create-account"), "a")).await;
+    record(
+        accounts.0,
+        accounts.1,
+        create_account::handle(
+            &t,
+            keyed(with_body(event("create-account"), r#"{"cash": 2}"#), "a"),
+        )
+        .await,
+    );
+    let buy = order(OPEN_TS + 2000, "BUY", "IBM", 1, "1");
+    place_order::handle(&t, keyed(request("place-order", 1, &buy), "b")).await;
+    record(
+        place.0,
+        place.1,
+        place_order::handle(&t, keyed(request("place-order", 1, "{}"), "b")).await,
+    );
+    for (route, req) in [
+        (accounts, keyed(event("create-account"), "c")),
+        (place, keyed(request("place-order", 1, &buy), "c")),
+    ] {
+        hold_key(&t, &req, "c", "running").await;
+        let resp = if route == accounts {
+            create_account::handle(&t, req).await
+        } else {
+            place_order::handle(&t, req).await
+        };
+        record(route.0, route.1, resp);
+        shared::idempotency::release(&t.app, &owner(), "c", "running")
+            .await
+            .unwrap();
+    }
+
+    // Every route, with DynamoDB unreachable: 503 with Retry-After.
+    let down = app_without_dynamodb().await;
+    for ((method, path), resp) in every_route(&down).await {
+        record(method, path, resp);
+    }
+
+    // Every route, once the key's burst is spent: 429, as API Gateway answers it.
+    let mut c = config(&unique_table(), Some(required_env("REDIS_URL")));
+    c.limits.key_rate = 1;
+    c.limits.key_burst = 1;
+    let limited = app_with(c).await;
+    get_account::handle(&limited, request("get-account", 1, "")).await;
+    for ((method, path), resp) in every_route(&limited).await {
+        record(method, path, resp);
+    }
+
+    // Each status the document promises was seen.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if method == "parameters" {
+                continue;
+            }
+            for (status, _) in op["responses"].as_object().unwrap() {
+                let status: u16 = status.parse().unwrap();
+                assert!(
+                    seen.get(&(method.clone(), path.clone()))
+                        .is_some_and(|s| s.contains(&status)),
+                    "{method} {path} documents {status} but no test answer had it"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The store's access patterns on DynamoDB Local, and how many calls each order costs.
+
+use api_tests::*;
+use brokerage_domain::{AccountId, BusinessError, Cash, Order};
+use shared::{Field, MarketHours};
+
+fn cash(s: &str) -> Cash {
+    Cash::parse(&Field::Number(s.into())).unwrap()
+}
+
+/// Places an order of the events' tenant through the store, under the default market
+/// hours, at `NOW`; the account must exist.
+async fn place(
+    store: &brokerage_store::Store,
+    id: AccountId,
+    body: &str,
+) -> brokerage_store::OrderOutcome {
+    let order = parse(body);
+    store
+        .place_order(
+            &owner(),
+            id,
+            Some(&order),
+            &MarketHours::default(),
+            NOW,
+            None,
+        )
+        .await
+        .unwrap()
+        .judged()
+        .expect("judged now")
+        .expect("the account exists")
+}
+
+fn parse(body: &str) -> Order {
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).unwrap();
+    Order::parse(
+        |k| match v.get(k) {
+            None => Field::Missing,
+            Some(serde_json::Value::String(s)) => Field::Text(s.clone()),
+            Some(serde_json::Value::Number(n)) => Field::Number(n.to_string()),
+            Some(_) => Field::Other,
+        },
+        NOW,
+    )
+    .expect("a valid order")
+}
+
+#[tokio::test]
+async fn accounts_round_trip_and_unknown_ones_are_none() {
+    let t = fresh_app().await;
+    let opened = t
+        .store
+        .open_account(&owner(), cash("1000.25"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(opened.id, AccountId(1));
+    assert_eq!(
+        t.store.load_account(&owner(), opened.id).await.unwrap(),
+        Some(opened)
+    );
+    assert_eq!(
+        t.store.load_account(&owner(), AccountId(2)).await.unwrap(),
+        None
+    );
+    let second = t
+        .store
+        .open_account(&owner(), cash("0"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(second.id, AccountId(2));
+}
+
+#[tokio::test]
+async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
+    let t = fresh_app().await;
+    let m = MarketHours::default();
+    let id = t
+        .store
+        .open_account(&owner(), cash("1000"), NOW)
+        .await
+        .unwrap()
+        .id;
+    t.calls.take();
+
+    let out = place(&t.store, id, &order(OPEN_TS, "BUY", "AAPL", 2, "50")).await;
+    assert!(out.accepted());
+    assert_eq!(
+        t.calls.take(),
+        2,
+        "accepted order: one TransactGetItems, one TransactWriteItems"
+    );
+
+    let out = place(
+        &t.store,
+        id,
+        &order(OPEN_TS + 600, "BUY", "AAPL", 2, "5000"),
+    )
+    .await;
+    assert_eq!(
+        out.business_errors,
+        vec![BusinessError::InsufficientBalance]
+    );
+    assert_eq!(t.calls.take(), 1, "rejected order: the read only");
+
+    let out = place(&t.store, id, &order(OPEN_TS + 10, "BUY", "AAPL", 2, "50")).await;
+    assert_eq!(
+        out.business_errors,
+        vec![BusinessError::DuplicatedOperation]
+    );
+    assert_eq!(t.calls.take(), 1);
+
+    let out = place(&t.store, id, &order(CLOSED_TS, "SELL", "AAPL", 1, "50")).await;
+    assert_eq!(out.business_errors, vec![BusinessError::ClosedMarket]);
+    assert_eq!(t.calls.take(), 1);
+
+    assert!(t
+        .store
+        .place_order(
+            &owner(),
+            AccountId(99),
+            Some(&parse(&order(OPEN_TS, "BUY", "X", 1, "1"))),
+            &m,
+            NOW,
+            None
+        )
+        .await
+        .unwrap()
+        .judged()
+        .expect("judged now")
+        .is_none());
+    assert_eq!(t.calls.take(), 1);
+}
+
+#[tokio::test]
+async fn the_handlers_cost_the_same_calls_as_the_store() {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    t.calls.take();
+    place_order::handle(
+        &t,
+        request("place-order", 1, &order(OPEN_TS, "BUY", "X", 1, "10")),
+    )
+    .await;
+    assert_eq!(t.calls.take(), 2, "accepted");
+    place_order::handle(
+        &t,
+        request(
+            "place-order",
+            1,
+            &order(OPEN_TS + 600, "BUY", "X", 1, "1000"),
+        ),
+    )
+    .await;
+    assert_eq!(t.calls.take(), 1, "rejected by a rule");
+    place_order::handle(&t, request("place-order", 1, r#"{"operation":"HOLD"}"#)).await;
+    assert_eq!(t.calls.take(), 1, "invalid order");
+}
+
+/// A store on `t`'s table whose first order write waits for `rival` to be placed by
+/// another store, and the counter of its own calls.
+fn racing_store(
+    t: &TestApp,
+    id: AccountId,
+    rival: String,
+) -> (brokerage_store::Store, CallCounter) {
+    let other = t.store.clone();
+    let race = move || {
+        // The interceptor runs inside the SDK's future: the rival runs to its end on the same
+        // runtime (whose connections both clients share) before this write goes out.
+        tokio::task::block_in_place(|| {
+            let out = tokio::runtime::Handle::current().block_on(place(&other, id, &rival));
+            assert!(out.accepted(), "the rival commits");
+        })
+    };
+    let calls = CallCounter::default();
+    let config = t
+        .store
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(calls.clone())
+        .interceptor(BeforeFirstWrite::new(race))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    (brokerage_store::Store::new(client, t.store.table()), calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_that_loses_a_race_is_judged_again_from_the_returned_items() {
+    let t = fresh_app().await;
+    let id = t
+        .store
+        .open_account(&owner(), cash("100"), NOW)
+        .await
+        .unwrap()
+        .id;
+    // Judged against 100 in cash, then the rival spends 60 before the write: the write is
+    // cancelled, and the account it returns decides without another read.
+    let rival = order(OPEN_TS, "BUY", "X", 1, "60");
+    let (store, calls) = racing_store(&t, id, rival);
+    let body = order(OPEN_TS + 600, "BUY", "Y", 1, "60");
+    let lost = place(&store, id, &body).await;
+    assert_eq!(
+        lost.business_errors,
+        vec![BusinessError::InsufficientBalance]
+    );
+    assert_eq!(lost.account.cash, cash("40"));
+    assert_eq!(calls.take(), 2, "one read, one cancelled write");
+
+    // Still affordable after the rival: committed on the second write, with no re-read,
+    // and the answer is the state both orders produced.
+    let rival = order(OPEN_TS + 1200, "BUY", "X", 1, "10");
+    let (store, calls) = racing_store(&t, id, rival);
+    let body = order(OPEN_TS + 1800, "SELL", "X", 1, "25");
+    let won = place(&store, id, &body).await;
+    assert!(won.accepted(), "{:?}", won.business_errors);
+    assert_eq!(won.account.cash, cash("55"));
+    assert_eq!(won.account.version, 3);
+    assert_eq!(calls.take(), 3, "one read, a cancelled write, the write");
+    assert_eq!(
+        t.store.load_account(&owner(), id).await.unwrap(),
+        Some(won.account)
+    );
+}
+
+#[tokio::test]
+async fn amounts_are_stored_as_exact_dynamodb_numbers() {
+    let t = fresh_app().await;
+    let id = t
+        .store
+        .open_account(&owner(), cash("0.30"), NOW)
+        .await
+        .unwrap()
+        .id;
+    place(&t.store, id, &order(OPEN_TS, "BUY", "X", 3, "0.1")).await;
+    let raw = t
+        .store
+        .client()
+        .get_item()
+        .table_name(t.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT#1".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let item = raw.item().unwrap();
+    assert_eq!(item["cash"].as_n().unwrap(), "0");
+    let holding = item["holdings"].as_m().unwrap()["X"].as_m().unwrap();
+    assert_eq!(holding["price"].as_n().unwrap(), "0.1");
+    assert_eq!(holding["shares"].as_n().unwrap(), "3");
+}

@@ -165,25 +165,13 @@ fn racing_store(
     rival: String,
 ) -> (brokerage_store::Store, CallCounter) {
     let other = t.store.clone();
-    let race = move || {
-        // The interceptor runs inside the SDK's future: the rival runs to its end on the same
-        // runtime (whose connections both clients share) before this write goes out.
-        tokio::task::block_in_place(|| {
-            let out = tokio::runtime::Handle::current().block_on(place(&other, id, &rival));
-            assert!(out.accepted(), "the rival commits");
-        })
-    };
-    let calls = CallCounter::default();
-    let config = t
-        .store
-        .client()
-        .config()
-        .to_builder()
-        .interceptor(calls.clone())
-        .interceptor(BeforeFirstWrite::new(race))
-        .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    (brokerage_store::Store::new(client, t.store.table()), calls)
+    // The rival runs to its end on the same runtime (whose connections both clients share)
+    // before this write goes out.
+    let racing = racing_app(t, move || {
+        let out = tokio::runtime::Handle::current().block_on(place(&other, id, &rival));
+        assert!(out.accepted(), "the rival commits");
+    });
+    (racing.store.clone(), racing.calls.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 # The two commands: `make run` serves the API locally, `make test` runs every test.
 # Both install what is missing first (see scripts/lib.sh).
 
-.PHONY: run test stop lint sam-build soak fuzz bench fmt
+.PHONY: run test stop lint sam-build sam-local soak fuzz bench fmt
 
 run:
 	@bash scripts/run.sh
@@ -12,13 +12,17 @@ test:
 
 # Stops whatever `make run` or `make test` left running.
 stop:
-	@bash -c 'source scripts/lib.sh && stop_all'
+	@bash -c 'source scripts/lib.sh && stop_sam_containers && stop_all'
 
 lint:
 	@bash scripts/lint.sh
 
 sam-build:
 	@bash scripts/sam-build.sh
+
+# Every route through `sam local start-api` (Docker, x86_64) on 127.0.0.1:3000 (PORT=...).
+sam-local:
+	@bash scripts/sam-local.sh
 
 # 10,000 randomized operations against the local API, then reconciliation (OPERATIONS=...).
 soak:
@@ -39,7 +43,13 @@ fmt:
 # The first builds every function of every service in one `cargo lambda build` (one
 # compile of the dependencies, the links in parallel); for the others cargo has nothing
 # left to do. PlaceOrderFunction's bootstrap is target/lambda/place-order/bootstrap.
+# With LAMBDA_BIN_DIR (`make sam-local`), the bootstraps are that directory's binaries.
 LAMBDA_FUNCTIONS := $(notdir $(wildcard crates/*/functions/*))
+function = $(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)
 build-%Function:
+ifdef LAMBDA_BIN_DIR
+	cp "$(LAMBDA_BIN_DIR)/$(function)" "$(ARTIFACTS_DIR)/bootstrap"
+else
 	cargo lambda build --release --arm64 $(addprefix --bin ,$(LAMBDA_FUNCTIONS))
-	cp target/lambda/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr A-Z a-z)/bootstrap "$(ARTIFACTS_DIR)/"
+	cp target/lambda/$(function)/bootstrap "$(ARTIFACTS_DIR)/"
+endif

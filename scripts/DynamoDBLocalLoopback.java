@@ -1,6 +1,7 @@
-// Starts DynamoDB Local listening on 127.0.0.1 only. DynamoDB Local has no bind-address
-// option and listens on every interface; its Jetty connector is given the loopback host
-// before the server starts. Run as a single-file source program (Java 11+) with the
+// Starts DynamoDB Local listening on one address only: 127.0.0.1, or the address in the
+// system property `bind` (Docker's bridge, for containers the run made itself). DynamoDB
+// Local has no bind-address option and listens on every interface; its Jetty connector is
+// given the host before the server starts. Run as a single-file source program (Java 11+) with the
 // DynamoDB Local jar and its libraries on the classpath; arguments are DynamoDB Local's.
 
 import java.lang.reflect.Field;
@@ -17,11 +18,12 @@ public class DynamoDBLocalLoopback {
         Field field = DynamoDBProxyServer.class.getDeclaredField("server");
         field.setAccessible(true);
         Server jetty = (Server) field.get(proxy);
+        String host = System.getProperty("bind", "127.0.0.1");
         for (Connector connector : jetty.getConnectors()) {
-            ((ServerConnector) connector).setHost("127.0.0.1");
+            ((ServerConnector) connector).setHost(host);
         }
         proxy.start();
-        System.out.println("DynamoDB Local listening on 127.0.0.1");
+        System.out.println("DynamoDB Local listening on " + host);
         proxy.join();
     }
 }

@@ -76,13 +76,14 @@ arm64_target() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-wait_port() { # port, name, pid
+wait_port() { # port, name, pid[, host]
+  local host=${4:-127.0.0.1}
   for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null && return 0
     kill -0 "$3" 2>/dev/null || die "$2 exited; see $RUN/$2.log"
     sleep 0.1
   done
-  die "$2 did not listen on 127.0.0.1:$1 within 30 s; see $RUN/$2.log"
+  die "$2 did not listen on $host:$1 within 30 s; see $RUN/$2.log"
 }
 
 # start NAME CMD...: runs CMD in the background in a process group of its own (so its
@@ -93,22 +94,26 @@ start() {
   echo $! >"$RUN/$name.pid"
 }
 
-# Starts redis-server and DynamoDB Local on free loopback ports, exports their addresses.
+# Starts redis-server and DynamoDB Local on free ports of $1 (default 127.0.0.1; Docker's
+# bridge address for `sam local`), exports their addresses.
 start_stack() {
-  local redis_port ddb_port jar lib
+  local host=${1:-127.0.0.1} redis_port ddb_port jar lib
   redis_port=${REDIS_PORT:-$(free_port)}
   ddb_port=${DYNAMODB_PORT:-$(free_port)}
   jar=$(dynamodb_jar)
-  start redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no
+  # Off loopback, Redis refuses clients without a password unless protected mode is off;
+  # only this machine and its containers reach the bridge.
+  start redis redis-server --bind "$host" --port "$redis_port" --save '' --appendonly no \
+    $([ "$host" = 127.0.0.1 ] || echo --protected-mode no)
   lib=$(dirname "$jar")/DynamoDBLocal_lib
-  # Through a launcher that binds it to 127.0.0.1: DynamoDB Local itself listens everywhere.
-  start dynamodb java -Xmx1g -Djava.library.path="$lib" -cp "$jar:$lib/*" \
+  # Through a launcher that binds it to $host: DynamoDB Local itself listens everywhere.
+  start dynamodb java -Xmx1g -Dbind="$host" -Djava.library.path="$lib" -cp "$jar:$lib/*" \
     "$ROOT/scripts/DynamoDBLocalLoopback.java" -inMemory -port "$ddb_port" -disableTelemetry
-  wait_port "$redis_port" redis "$(cat "$RUN/redis.pid")"
-  wait_port "$ddb_port" dynamodb "$(cat "$RUN/dynamodb.pid")"
-  export REDIS_URL=redis://127.0.0.1:$redis_port/ DYNAMODB_ENDPOINT=http://127.0.0.1:$ddb_port DYNAMODB_JAR=$jar
+  wait_port "$redis_port" redis "$(cat "$RUN/redis.pid")" "$host"
+  wait_port "$ddb_port" dynamodb "$(cat "$RUN/dynamodb.pid")" "$host"
+  export REDIS_URL=redis://$host:$redis_port/ DYNAMODB_ENDPOINT=http://$host:$ddb_port DYNAMODB_JAR=$jar
   printf 'export REDIS_URL=%s DYNAMODB_ENDPOINT=%s\n' "$REDIS_URL" "$DYNAMODB_ENDPOINT" >"$RUN/env"
-  log "redis-server on 127.0.0.1:$redis_port, DynamoDB Local on 127.0.0.1:$ddb_port"
+  log "redis-server on $host:$redis_port, DynamoDB Local on $host:$ddb_port"
 }
 
 # Stops every process group recorded in .run/ and waits for them to go.
@@ -164,4 +169,83 @@ start_local_api() {
   port=$(free_port)
   start_api "$port"
   export API_URL=http://127.0.0.1:$port
+}
+
+# ---------------------------------------------------------------- sam local
+# SAM's base image for provided.al2023, which no registry can serve here: a Debian image
+# built from debootstrap stands in for it under exactly this name (sam --skip-pull-image).
+SAM_BASE_IMAGE=public.ecr.aws/lambda/provided:al2023-x86_64
+
+# Why Docker cannot be used, in one line, or nothing when it can: installs docker.io and
+# debootstrap if missing and starts dockerd (as root, recorded in .run/) if none answers.
+docker_unavailable() {
+  command -v dockerd >/dev/null || apt_install docker.io >&2 || { echo "docker.io could not be installed"; return; }
+  command -v debootstrap >/dev/null || apt_install debootstrap >&2 || { echo "debootstrap could not be installed"; return; }
+  docker info >/dev/null 2>&1 && return
+  [ "$(id -u)" = 0 ] || { echo "dockerd is not running and starting it needs root"; return; }
+  log "starting dockerd" >&2
+  start dockerd dockerd
+  for _ in $(seq 1 150); do
+    docker info >/dev/null 2>&1 && return
+    kill -0 "$(cat "$RUN/dockerd.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "dockerd did not start: $(grep -m1 -iE 'failed|error' "$RUN/dockerd.log" || tail -n 1 "$RUN/dockerd.log")"
+}
+
+# The stand-in base image, built once from a debootstrap root file system cached in .tools/.
+stand_in_image() {
+  docker image inspect "$SAM_BASE_IMAGE" >/dev/null 2>&1 && return 0
+  local dir=$TOOLS/sam-base
+  if [ ! -f "$dir/rootfs.tar" ]; then
+    log "building the stand-in for $SAM_BASE_IMAGE (debootstrap --variant=minbase bookworm, with ca-certificates)"
+    rm -rf "$dir" && mkdir -p "$dir/rootfs"
+    # ca-certificates: the SDK loads the system roots at start, as Amazon Linux has them.
+    as_root debootstrap --variant=minbase --include=ca-certificates bookworm "$dir/rootfs" >"$RUN/debootstrap.log" 2>&1 \
+      || die "debootstrap failed; see $RUN/debootstrap.log"
+    tar -C "$dir/rootfs" -cf "$dir/rootfs.tar.part" . && mv "$dir/rootfs.tar.part" "$dir/rootfs.tar"
+    rm -rf "$dir/rootfs"
+  fi
+  printf 'FROM scratch\nADD rootfs.tar /\n' >"$dir/Dockerfile"
+  docker build -q -t "$SAM_BASE_IMAGE" "$dir" >"$RUN/stand-in.log" 2>&1 || die "the stand-in image did not build; see $RUN/stand-in.log"
+}
+
+# Builds every function for x86_64 from the dev build (target/debug), which runs on the
+# Debian stand-in, into .aws-sam/local.
+sam_local_build() {
+  LAMBDA_BIN_DIR=$ROOT/target/debug sam build --template template.yaml --build-dir .aws-sam/local \
+    --parameter-overrides Architecture=x86_64 >"$RUN/sam-local-build.log" 2>&1 \
+    || die "sam build for sam local failed; see $RUN/sam-local-build.log"
+}
+
+# Serves every route with `sam local start-api` on 127.0.0.1:$1, every function's container
+# warm, against the stack of `start_stack <bridge address>`; exports SAM_API_URL.
+start_sam_local() {
+  local port=$1
+  python3 - "$ROOT/sam-local.env.json" "$RUN/sam-env.json" <<'PY'
+import json, os, sys
+env = json.load(open(sys.argv[1]))
+for values in env.values():
+    for k, v in values.items():
+        values[k] = os.path.expandvars(v)
+json.dump(env, open(sys.argv[2], "w"), indent=2)
+PY
+  start sam-local sam local start-api --template .aws-sam/local/template.yaml \
+    --parameter-overrides Architecture=x86_64 --env-vars "$RUN/sam-env.json" \
+    --skip-pull-image --warm-containers EAGER --host 127.0.0.1 --port "$port"
+  wait_port "$port" sam-local "$(cat "$RUN/sam-local.pid")"
+  export SAM_API_URL=http://127.0.0.1:$port
+}
+
+# Removes the function containers `sam local` left (EAGER ones outlive it when it is killed).
+stop_sam_containers() {
+  command -v docker >/dev/null || return 0
+  local ids
+  ids=$(docker ps -aq --filter label=sam.cli.container.type=lambda 2>/dev/null || true)
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+}
+
+# The host's address on Docker's default bridge, where its containers reach it.
+bridge_address() {
+  docker network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}'
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make test: install what is missing, lint, build, start DynamoDB Local, redis-server and the
 # API (cargo lambda watch) on free loopback ports, run every test and the Postman collection
-# (newman), stop what it started, then check that `sam build` builds every function.
+# (newman) and schemathesis, then the Postman collection again through `sam local
+# start-api` (skipped, with the reason, where Docker cannot run), stop what it started, then
+# check that `sam build` builds every function.
 # Arguments go to the test binaries (a name filter); with them, only cargo test runs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -41,13 +43,42 @@ if [ $# -eq 0 ]; then
 fi
 set -e
 stop_all
+sam_status=0
+if [ $# -eq 0 ]; then
+  # The same collection through `sam local start-api` (x86_64 containers on the stand-in
+  # image), unless this machine cannot run Docker at all.
+  reason=$(docker_unavailable)
+  if [ -n "$reason" ]; then
+    log "SKIPPED the Postman collection against sam local: $reason"
+    sam_summary="; sam local: skipped ($reason)"
+  else
+    stand_in_image
+    sam_local_build
+    trap 'stop_sam_containers; stop_all' EXIT
+    start_stack "$(bridge_address)"
+    for s in "${SERVICES[@]}"; do export "${s^^}_TABLE=sam-$s"; done
+    create_tables
+    start_sam_local "$(free_port)"
+    log "the Postman collection against sam local ($SAM_API_URL)"
+    set +e
+    newman run postman/brokerage.postman_collection.json -e postman/local.postman_environment.json \
+      --env-var "baseUrl=$SAM_API_URL" --reporters cli --color off --disable-unicode | tee "$RUN/newman-sam.log"
+    sam_status=${PIPESTATUS[0]}
+    set -e
+    stop_sam_containers
+    stop_all
+    sam_summary=$(awk -F'|' '/assertions/ { gsub(/ /, ""); printf "; sam local newman: %s assertions, %s failed", $3, $4 }' "$RUN/newman-sam.log")
+  fi
+fi
 # One closing line for the whole run: the sum of every test binary's result line.
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed", p, f }' "$out")
 if [ $# -eq 0 ]; then
   summary+=$(awk -F'|' '/assertions/ { gsub(/ /, ""); printf "; newman: %s assertions, %s failed", $3, $4 }' "$RUN/newman.log")
   summary+="; schemathesis: $(grep -Eo '[0-9]+ generated[^=]*' "$RUN/schemathesis.log" | tail -n 1 | sed 's/ *$//')"
+  summary+=$sam_summary
 fi
-[ "$status" -eq 0 ] && [ "$newman_status" -eq 0 ] && [ "$st_status" -eq 0 ] || { echo "$summary"; exit 1; }
+[ "$status" -eq 0 ] && [ "$newman_status" -eq 0 ] && [ "$st_status" -eq 0 ] && [ "$sam_status" -eq 0 ] \
+  || { echo "$summary"; exit 1; }
 [ $# -gt 0 ] || bash scripts/sam-build.sh
 echo "$summary"

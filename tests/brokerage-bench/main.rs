@@ -127,9 +127,9 @@ async fn main() {
     )
     .unwrap();
 
-    println!("\n{:<34} {:>14}  target", "measure", "value");
+    println!("\n{:<44} {:>12}  target", "measure", "value");
     let row =
-        |name: &str, value: String, target: &str| println!("{name:<34} {value:>14}  {target}");
+        |name: &str, value: String, target: &str| println!("{name:<44} {value:>12}  {target}");
     row(
         "orders through the API",
         format!("{}", api_path.orders),

@@ -8,6 +8,21 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+# Every service's Postman collection against the API at $1, the output in $2; fails if any fails.
+collections() {
+  local s failed=0
+  : >"$2"
+  for s in "${SERVICES[@]}"; do
+    newman run "postman/$s.postman_collection.json" -e postman/local.postman_environment.json \
+      --env-var "baseUrl=$1" --reporters cli --color off --disable-unicode | tee -a "$2"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || failed=1
+  done
+  return "$failed"
+}
+# The assertions newman counted in the output $1, over every collection.
+assertions() {
+  awk -F'|' '/assertions/ { gsub(/ /, ""); n += $3; f += $4 } END { printf "newman: %d assertions, %d failed", n, f }' "$1"
+}
 ensure_deps
 [ $# -gt 0 ] || bash scripts/lint.sh
 log "building"
@@ -26,10 +41,9 @@ status=${PIPESTATUS[0]}
 newman_status=0
 st_status=0
 if [ $# -eq 0 ]; then
-  log "the Postman collection against the local API (newman)"
-  newman run postman/brokerage.postman_collection.json -e postman/local.postman_environment.json \
-    --env-var "baseUrl=$API_URL" --reporters cli --color off --disable-unicode | tee "$RUN/newman.log"
-  newman_status=${PIPESTATUS[0]}
+  log "the Postman collections against the local API (newman)"
+  collections "$API_URL" "$RUN/newman.log"
+  newman_status=$?
   log "schemathesis: requests generated from openapi.yaml against the local API"
   # Excluded checks: positive_data_acceptance and negative_data_rejection expect the schema
   # to decide acceptance, but the contract answers invalid orders 200 (INVALID_OPERATION) and
@@ -59,22 +73,21 @@ if [ $# -eq 0 ]; then
     for s in "${SERVICES[@]}"; do export "${s^^}_TABLE=sam-$s"; done
     create_tables
     start_sam_local "$(free_port)"
-    log "the Postman collection against sam local ($SAM_API_URL)"
+    log "the Postman collections against sam local ($SAM_API_URL)"
     set +e
-    newman run postman/brokerage.postman_collection.json -e postman/local.postman_environment.json \
-      --env-var "baseUrl=$SAM_API_URL" --reporters cli --color off --disable-unicode | tee "$RUN/newman-sam.log"
-    sam_status=${PIPESTATUS[0]}
+    collections "$SAM_API_URL" "$RUN/newman-sam.log"
+    sam_status=$?
     set -e
     stop_sam_containers
     stop_all
-    sam_summary=$(awk -F'|' '/assertions/ { gsub(/ /, ""); printf "; sam local newman: %s assertions, %s failed", $3, $4 }' "$RUN/newman-sam.log")
+    sam_summary="; sam local $(assertions "$RUN/newman-sam.log")"
   fi
 fi
 # One closing line for the whole run: the sum of every test binary's result line.
 summary=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "tests: %d passed, %d failed", p, f }' "$out")
 if [ $# -eq 0 ]; then
-  summary+=$(awk -F'|' '/assertions/ { gsub(/ /, ""); printf "; newman: %s assertions, %s failed", $3, $4 }' "$RUN/newman.log")
+  summary+="; $(assertions "$RUN/newman.log")"
   summary+="; schemathesis: $(grep -Eo '[0-9]+ generated[^=]*' "$RUN/schemathesis.log" | tail -n 1 | sed 's/ *$//')"
   summary+=$sam_summary
 fi

@@ -2,6 +2,7 @@
 //! amount ever passes through a binary float.
 
 use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
 
 /// A JSON number's exact value, or `None` if `Decimal` cannot hold it without rounding
 /// (more than 28 significant digits, or too large or too small).
@@ -42,7 +43,8 @@ pub enum Field {
     /// A JSON number, as written by the client (e.g. `"1000.50"`, `"1e3"`).
     Number(String),
     Text(String),
-    /// A boolean, array or object.
+    Bool(bool),
+    /// An array or object.
     Other,
 }
 
@@ -177,6 +179,11 @@ impl Fields {
         Ok(Fields(map))
     }
 
+    /// The names of the object's members, to refuse those a route does not know.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     pub fn get(&self, name: &str) -> Field {
         let Some(raw) = self.0.get(name) else {
             return Field::Missing;
@@ -186,7 +193,16 @@ impl Fields {
             Some(b'"') => serde_json::from_str(text).map_or(Field::Other, Field::Text),
             Some(b'-' | b'0'..=b'9') => Field::Number(text.to_owned()),
             Some(b'n') => Field::Null,
+            Some(b't') => Field::Bool(true),
+            Some(b'f') => Field::Bool(false),
             _ => Field::Other,
         }
     }
+}
+
+/// Writes a decimal as a JSON number with no trailing zeros (`900`, `0.3`), never via `f64`.
+pub fn serialize_decimal<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    let raw = serde_json::value::RawValue::from_string(value.normalize().to_string())
+        .map_err(serde::ser::Error::custom)?;
+    raw.serialize(serializer)
 }

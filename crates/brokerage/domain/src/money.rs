@@ -60,7 +60,7 @@ impl Cash {
         let value = match field {
             Field::Missing | Field::Null => return Err(CashError::Missing),
             Field::Number(_) => field.as_decimal().ok_or(CashError::OutOfRange)?,
-            Field::Text(_) | Field::Other => return Err(CashError::NotANumber),
+            Field::Text(_) | Field::Bool(_) | Field::Other => return Err(CashError::NotANumber),
         };
         if value.is_sign_negative() && !value.is_zero() {
             return Err(CashError::Negative);
@@ -166,12 +166,7 @@ impl fmt::Display for IssuerName {
     }
 }
 
-/// Writes a decimal as a JSON number with no trailing zeros (`900`, `0.3`), never via `f64`.
-pub fn serialize_decimal<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-    let raw = serde_json::value::RawValue::from_string(value.normalize().to_string())
-        .map_err(serde::ser::Error::custom)?;
-    raw.serialize(serializer)
-}
+pub use shared::input::serialize_decimal;
 
 macro_rules! decimal_json {
     ($($t:ty),*) => {$(

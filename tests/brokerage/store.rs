@@ -24,6 +24,7 @@ async fn place(
             &MarketHours::default(),
             NOW,
             None,
+            None,
         )
         .await
         .unwrap()
@@ -122,6 +123,7 @@ async fn an_accepted_order_costs_two_calls_and_a_rejected_one_costs_one() {
             Some(&parse(&order(OPEN_TS, "BUY", "X", 1, "1"))),
             &m,
             NOW,
+            None,
             None
         )
         .await
@@ -142,7 +144,21 @@ async fn the_handlers_cost_the_same_calls_as_the_store() {
         request("place-order", 1, &order(OPEN_TS, "BUY", "X", 1, "10")),
     )
     .await;
-    assert_eq!(t.calls.take(), 2, "accepted");
+    assert_eq!(
+        t.calls.take(),
+        2,
+        "accepted, nothing cached: a read and the transaction"
+    );
+    place_order::handle(
+        &t,
+        request("place-order", 1, &order(OPEN_TS + 300, "BUY", "X", 1, "10")),
+    )
+    .await;
+    assert_eq!(
+        t.calls.take(),
+        1,
+        "accepted on the cached account: the transaction alone"
+    );
     place_order::handle(
         &t,
         request(
@@ -243,4 +259,58 @@ async fn amounts_are_stored_as_exact_dynamodb_numbers() {
     let holding = item["holdings"].as_m().unwrap()["X"].as_m().unwrap();
     assert_eq!(holding["price"].as_n().unwrap(), "0.1");
     assert_eq!(holding["shares"].as_n().unwrap(), "3");
+}
+
+/// An app on `t`'s table without a cache: its orders leave `t`'s cached view behind.
+async fn uncached(t: &TestApp) -> TestApp {
+    app_with(config(&t.config.table_name, None)).await
+}
+
+#[tokio::test]
+async fn an_order_judged_on_a_stale_cached_account_is_judged_again_on_the_real_one() {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    let buy = |ts: i64, price: &str| request("place-order", 1, &order(ts, "BUY", "X", 1, price));
+    place_order::handle(&t, buy(OPEN_TS, "10")).await;
+    assert_eq!(stored_cash(&t, 1).await, "90");
+    // Elsewhere, the cash goes down to 10: the cached view still says 90.
+    let other = uncached(&t).await;
+    place_order::handle(&other, buy(OPEN_TS + 300, "80")).await;
+    t.calls.take();
+    let resp = place_order::handle(&t, buy(OPEN_TS + 600, "50")).await;
+    assert_eq!(
+        json_of(&resp)["business_errors"],
+        serde_json::json!(["INSUFFICIENT_BALANCE"])
+    );
+    assert_eq!(
+        json_of(&resp)["current_balance"]["cash"],
+        serde_json::json!(10)
+    );
+    assert_eq!(
+        t.calls.take(),
+        1,
+        "the refused transaction returned the account as it is"
+    );
+    assert_eq!(stored_cash(&t, 1).await, "10");
+}
+
+#[tokio::test]
+async fn a_rejection_the_cache_suggests_is_confirmed_by_a_read() {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    let order_of =
+        |ts: i64, op: &str, price: &str| request("place-order", 1, &order(ts, op, "X", 1, price));
+    place_order::handle(&t, order_of(OPEN_TS, "BUY", "90")).await;
+    // Elsewhere, a sale takes the cash up to 200: the cached view still says 10.
+    let other = uncached(&t).await;
+    place_order::handle(&other, order_of(OPEN_TS + 300, "SELL", "190")).await;
+    t.calls.take();
+    let resp = place_order::handle(&t, order_of(OPEN_TS + 600, "BUY", "50")).await;
+    assert_eq!(json_of(&resp)["business_errors"], serde_json::json!([]));
+    assert_eq!(
+        t.calls.take(),
+        2,
+        "the confirming read, then the transaction"
+    );
+    assert_eq!(stored_cash(&t, 1).await, "150");
 }

@@ -87,6 +87,11 @@ impl Cache {
 
     /// The value cached under `key` (from [`Cache::key`]), if present.
     pub async fn get(&self, key: String) -> Option<String> {
+        self.get_versioned(key).await.map(|(_, value)| value)
+    }
+
+    /// The value cached under `key` and the version it was cached as.
+    pub async fn get_versioned(&self, key: String) -> Option<(u64, String)> {
         let inner = self.inner.as_ref()?;
         let mut conn = inner.conn.clone();
         let cached: Option<String> = bounded(inner.timeout, "cache", "get", DYNAMODB, async move {
@@ -94,8 +99,8 @@ impl Cache {
         })
         .await?;
         let cached = cached?;
-        let (_version, value) = cached.split_once(':')?;
-        Some(value.to_owned())
+        let (version, value) = cached.split_once(':')?;
+        Some((version.parse().ok()?, value.to_owned()))
     }
 
     /// Caches `value` as `version` of what `key` names, unless a version as new or newer

@@ -1,8 +1,11 @@
 //! Account views in the platform's Redis cache, each with its account's version, so that
 //! no late fill or slower order ever puts an older balance back.
 
-use brokerage_domain::{Account, AccountId, Owner};
-use shared::Cache;
+use brokerage_domain::{Account, AccountId, Cash, Holding, IssuerName, Owner, Price};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use shared::{Cache, Field};
+use std::collections::BTreeMap;
 
 #[derive(Clone)]
 pub struct AccountCache {
@@ -26,6 +29,20 @@ impl AccountCache {
         self.cache.get(key).await
     }
 
+    /// The account as its cached view and version say it stands, for judging an order
+    /// without a read: a commit on it is conditioned on that version, so a stale view costs a
+    /// failed transaction (which returns the account as it is), never a wrong answer.
+    pub async fn get_state(&self, owner: &Owner, id: AccountId) -> Option<Account> {
+        let key = self.cache.key(&account_name(owner, id))?;
+        let (version, view) = self.cache.get_versioned(key).await?;
+        let account = decode_view(owner, version, &view);
+        if account.as_ref().is_none_or(|a| a.id != id) {
+            tracing::warn!(account_id = %id, "cached view unreadable; using DynamoDB");
+            return None;
+        }
+        account
+    }
+
     /// Caches the account's view unless a newer version is already there.
     pub async fn put_account(&self, account: &Account) {
         let Some(key) = self.cache.key(&account_name(&account.owner, account.id)) else {
@@ -35,5 +52,70 @@ impl AccountCache {
             Ok(view) => self.cache.put_if_newer(key, account.version, view).await,
             Err(e) => tracing::error!(error = %e, "account view did not serialize"),
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct CachedView<'a> {
+    id: u64,
+    #[serde(borrow)]
+    cash: &'a RawValue,
+    #[serde(borrow)]
+    issuers: Vec<CachedIssuer<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CachedIssuer<'a> {
+    issuer_name: String,
+    total_shares: u64,
+    #[serde(borrow)]
+    share_price: &'a RawValue,
+}
+
+/// An account back from its view (which holds all of it but the owner, in the key, and the
+/// version, beside it), its numbers read exactly.
+fn decode_view(owner: &Owner, version: u64, view: &str) -> Option<Account> {
+    let exact = |raw: &RawValue| Field::Number(raw.get().to_owned()).as_decimal();
+    let v: CachedView = serde_json::from_str(view).ok()?;
+    let mut holdings = BTreeMap::new();
+    for i in v.issuers {
+        let holding = Holding {
+            shares: i.total_shares,
+            price: Price::from_stored(exact(i.share_price)?),
+        };
+        holdings.insert(IssuerName::new(&i.issuer_name)?, holding);
+    }
+    Some(Account {
+        id: AccountId(v.id),
+        owner: owner.clone(),
+        cash: Cash::from_stored(exact(v.cash)?),
+        holdings,
+        version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_view_gives_back_the_account_exactly() {
+        let mut a = Account::open(
+            AccountId(3),
+            Owner("t".into()),
+            Cash::from_stored(Decimal::from_str_exact("999999999999.99").unwrap()),
+        );
+        a.holdings.insert(
+            IssuerName::new("BRK.B").unwrap(),
+            Holding {
+                shares: 7,
+                price: Price::from_stored(Decimal::from_str_exact("0.000001").unwrap()),
+            },
+        );
+        a.version = 12;
+        let view = serde_json::to_string(&a.view()).unwrap();
+        assert_eq!(decode_view(&a.owner, 12, &view), Some(a));
+        assert_eq!(decode_view(&Owner("t".into()), 1, "{\"id\":1}"), None);
     }
 }

@@ -157,10 +157,20 @@ impl Store {
     }
 
     /// Judges and, if accepted, applies one order (`None`: one that is not well-formed, which
-    /// is `INVALID_OPERATION`). One read and one conditional transaction when uncontended; a
-    /// rejected order costs the read only. With `keep` (an `Idempotency-Key`), the read also
-    /// fetches the key's record and the outcome's answer is written with the transaction, or
-    /// alone for a rejection: the key adds no call to an accepted order.
+    /// is `INVALID_OPERATION`).
+    ///
+    /// With `cached`, the account as the cache holds it, an accepted order is one conditional
+    /// transaction and nothing else: its conditions carry the cached version and the
+    /// duplicate guards, and if either moved, the cancellation returns the items as they
+    /// stand and the order is judged again on them. A rejection is never decided on the cache
+    /// alone: a rule broken by the cached state is confirmed by one read. Without `cached`,
+    /// one read and one transaction; a rejected order costs the read only.
+    ///
+    /// With `keep` (an `Idempotency-Key`), a read also fetches the key's record and the
+    /// outcome's answer is written with the transaction (whose condition on the record
+    /// refuses a key already used), or alone for a rejection: the key adds no call to an
+    /// accepted order.
+    #[allow(clippy::too_many_arguments)]
     pub async fn place_order(
         &self,
         owner: &Owner,
@@ -169,17 +179,28 @@ impl Store {
         market: &MarketHours,
         now: i64,
         keep: Option<&Keep<'_>>,
+        cached: Option<Account>,
     ) -> Result<Placed, StoreError> {
         let key = order.map(Order::dedup_key);
         let target = order.zip(key.as_ref());
-        let mut snap = self.order_snapshot(owner, id, target, keep).await?;
-        if let (Some(record), Some(keep)) = (snap.record.take(), keep) {
-            match record.verdict(&keep.keyed.fingerprint, now) {
-                Verdict::Free => {}
-                earlier => return Ok(Placed::Earlier(earlier)),
-            }
-        }
+        let cached = cached.filter(|a| &a.owner == owner && a.id == id && target.is_some());
+        // Whether the state judged is DynamoDB's (read, or returned by a cancelled commit).
+        let mut confirmed = cached.is_none();
+        let mut snap = match cached {
+            Some(account) => Snapshot {
+                account: Some(account),
+                guards: [None; 3],
+                record: None,
+            },
+            None => self.order_snapshot(owner, id, target, keep).await?,
+        };
         for attempt in 0..MAX_COMMIT_ATTEMPTS {
+            if let (Some(record), Some(keep)) = (snap.record.take(), keep) {
+                match record.verdict(&keep.keyed.fingerprint, now) {
+                    Verdict::Free => {}
+                    earlier => return Ok(Placed::Earlier(earlier)),
+                }
+            }
             let Some(account) = snap.account.take().filter(|a| &a.owner == owner) else {
                 return self.rejected(owner, None, now, keep).await;
             };
@@ -193,6 +214,11 @@ impl Store {
             let nearby: Vec<i64> = snap.guards.iter().flatten().copied().collect();
             let next = match evaluate(order, &account, &nearby, market) {
                 Decision::Accept(next) => next,
+                Decision::Reject(_) if !confirmed => {
+                    snap = self.order_snapshot(owner, id, target, keep).await?;
+                    confirmed = true;
+                    continue;
+                }
                 Decision::Reject(business_errors) => {
                     let outcome = OrderOutcome {
                         account,
@@ -219,7 +245,8 @@ impl Store {
                     let fingerprint = keep.map(|k| k.keyed.fingerprint.as_str()).unwrap_or("");
                     match record.verdict(fingerprint, now) {
                         Verdict::Free => {
-                            snap = self.order_snapshot(owner, id, target, None).await?
+                            snap = self.order_snapshot(owner, id, target, None).await?;
+                            confirmed = true;
                         }
                         earlier => return Ok(Placed::Earlier(earlier)),
                     }
@@ -227,16 +254,19 @@ impl Store {
                 Err(Conflict::Seen(fresh)) => {
                     // The failed conditions returned the items as they now stand: judge again
                     // without another read, at once: a loser that also waited would keep losing.
+                    // The conditions that passed confirm the rest of the state judged.
                     snap = Snapshot {
                         account: fresh.account.or(Some(account)),
                         guards: merge(snap.guards, fresh.guards),
                         record: None,
                     };
+                    confirmed = true;
                 }
                 Err(Conflict::Unseen) if attempt + 1 == MAX_COMMIT_ATTEMPTS => break,
                 Err(Conflict::Unseen) => {
                     backoff(attempt).await;
                     snap = self.order_snapshot(owner, id, target, None).await?;
+                    confirmed = true;
                 }
                 Err(Conflict::Failed(e)) => return Err(e),
             }

@@ -34,9 +34,22 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
         expires_at: now + app.config.idempotency_ttl.as_secs() as i64,
         answer: &answer,
     });
+    // The account as cached: an accepted order is then one transaction, with no read.
+    let cached = match &order {
+        Some(_) => app.accounts.get_state(&owner, id).await,
+        None => None,
+    };
     let placed = app
         .store
-        .place_order(&owner, id, order.as_ref(), &app.market, now, keep.as_ref())
+        .place_order(
+            &owner,
+            id,
+            order.as_ref(),
+            &app.market,
+            now,
+            keep.as_ref(),
+            cached,
+        )
         .await?;
     let outcome = match placed {
         Placed::Judged(outcome) => outcome.ok_or_else(account_not_found)?,
@@ -45,9 +58,10 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
             return verdict.into_answer().unwrap_or(Err(ApiError::Internal));
         }
     };
+    // Before answering, so no read after this response sees the older balance; a rejection
+    // judged on DynamoDB's state refreshes a view that was behind it.
+    app.accounts.put_account(&outcome.account).await;
     if outcome.accepted() {
-        // Before answering, so no read after this response sees the older balance.
-        app.accounts.put_account(&outcome.account).await;
         app.metrics.count("OrdersAccepted", &[]);
     } else {
         app.metrics.count("OrdersRejected", &[]);

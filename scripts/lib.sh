@@ -199,12 +199,12 @@ stand_in_image() {
   local dir=$TOOLS/sam-base
   if [ ! -f "$dir/rootfs.tar" ]; then
     log "building the stand-in for $SAM_BASE_IMAGE (debootstrap --variant=minbase bookworm, with ca-certificates)"
-    rm -rf "$dir" && mkdir -p "$dir/rootfs"
+    as_root rm -rf "$dir" && mkdir -p "$dir/rootfs"
     # ca-certificates: the SDK loads the system roots at start, as Amazon Linux has them.
     as_root debootstrap --variant=minbase --include=ca-certificates bookworm "$dir/rootfs" >"$RUN/debootstrap.log" 2>&1 \
       || die "debootstrap failed; see $RUN/debootstrap.log"
-    tar -C "$dir/rootfs" -cf "$dir/rootfs.tar.part" . && mv "$dir/rootfs.tar.part" "$dir/rootfs.tar"
-    rm -rf "$dir/rootfs"
+    as_root tar -C "$dir/rootfs" -cf "$dir/rootfs.tar.part" . && mv "$dir/rootfs.tar.part" "$dir/rootfs.tar"
+    as_root rm -rf "$dir/rootfs"
   fi
   printf 'FROM scratch\nADD rootfs.tar /\n' >"$dir/Dockerfile"
   docker build -q -t "$SAM_BASE_IMAGE" "$dir" >"$RUN/stand-in.log" 2>&1 || die "the stand-in image did not build; see $RUN/stand-in.log"
@@ -218,16 +218,27 @@ sam_local_build() {
     || die "sam build for sam local failed; see $RUN/sam-local-build.log"
 }
 
-# Serves every route with `sam local start-api` on 127.0.0.1:$1, every function's container
-# warm, against the stack of `start_stack <bridge address>`; exports SAM_API_URL.
+# DynamoDB Local and redis-server on Docker's bridge, each service's table created (as
+# $1-<service>, or its default name without $1), then every route with `sam local start-api`
+# on 127.0.0.1:$2, every function's container warm; exports SAM_API_URL.
 start_sam_local() {
-  local port=$1
-  python3 - "$ROOT/sam-local.env.json" "$RUN/sam-env.json" <<'PY'
+  local prefix=$1 port=$2 s
+  start_stack "$(bridge_address)"
+  for s in "${SERVICES[@]}"; do
+    export "${s^^}_TABLE=${prefix:+$prefix-}$s"
+  done
+  create_tables
+  # The repository's env file with the stack's addresses, and every service's table (SAM
+  # resolves a table's !Ref to its logical id locally).
+  python3 - "$ROOT/sam-local.env.json" "$RUN/sam-env.json" "${SERVICES[@]}" <<'PY'
 import json, os, sys
 env = json.load(open(sys.argv[1]))
-for values in env.values():
-    for k, v in values.items():
-        values[k] = os.path.expandvars(v)
+values = env["Parameters"]
+for k, v in values.items():
+    values[k] = os.path.expandvars(v)
+for service in sys.argv[3:]:
+    name = service.upper() + "_TABLE"
+    values[name] = os.environ[name]
 json.dump(env, open(sys.argv[2], "w"), indent=2)
 PY
   start sam-local sam local start-api --template .aws-sam/local/template.yaml \
@@ -237,12 +248,15 @@ PY
   export SAM_API_URL=http://127.0.0.1:$port
 }
 
-# Removes the function containers `sam local` left (EAGER ones outlive it when it is killed).
+# Removes the function containers this checkout's `sam local` left (EAGER ones outlive it
+# when it is killed): those that mount its .aws-sam/local.
 stop_sam_containers() {
   command -v docker >/dev/null || return 0
-  local ids
-  ids=$(docker ps -aq --filter label=sam.cli.container.type=lambda 2>/dev/null || true)
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
+  local id
+  for id in $(docker ps -aq --filter label=sam.cli.container.type=lambda 2>/dev/null || true); do
+    docker inspect --format '{{range .Mounts}}{{.Source}} {{end}}' "$id" 2>/dev/null \
+      | grep -q "$ROOT/.aws-sam/local" && docker rm -f "$id" >/dev/null 2>&1 || true
+  done
 }
 
 # The host's address on Docker's default bridge, where its containers reach it.

@@ -18,10 +18,8 @@ reason=$(docker_unavailable)
 [ -z "$reason" ] || die "sam local needs Docker: $reason"
 stand_in_image
 sam_local_build
-start_stack "$(bridge_address)"
-create_tables
 log "starting sam local start-api (a warm container per function)"
-start_sam_local "$port"
+start_sam_local "" "$port"
 cat <<TXT
 
 Every route through sam local on $SAM_API_URL  (Ctrl-C or 'make stop' stops everything)

@@ -69,10 +69,7 @@ if [ $# -eq 0 ]; then
     stand_in_image
     sam_local_build
     trap 'stop_sam_containers; stop_all' EXIT
-    start_stack "$(bridge_address)"
-    for s in "${SERVICES[@]}"; do export "${s^^}_TABLE=sam-$s"; done
-    create_tables
-    start_sam_local "$(free_port)"
+    start_sam_local sam "$(free_port)"
     log "the Postman collections against sam local ($SAM_API_URL)"
     set +e
     collections "$SAM_API_URL" "$RUN/newman-sam.log"

@@ -239,6 +239,35 @@ async fn a_keyed_order_whose_key_is_taken_before_its_commit_answers_as_the_first
 }
 
 #[tokio::test]
+async fn a_key_refused_for_its_order_s_form_is_kept_like_any_answer() {
+    let t = fresh_app().await;
+    create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 100}"#)).await;
+    let bad = || keyed(request("place-order", 1, "{not json"), "form");
+    let first = place_order::handle(&t, bad()).await;
+    assert_eq!(first.status(), 400);
+    assert_eq!(wire(&place_order::handle(&t, bad()).await), wire(&first));
+    // The key answered a request already: another request with it is 422, and buys nothing.
+    let good = keyed(
+        request("place-order", 1, &order(OPEN_TS, "BUY", "X", 1, "10")),
+        "form",
+    );
+    assert_eq!(place_order::handle(&t, good).await.status(), 422);
+    let unknown = || {
+        keyed(
+            request("place-order", 9, &order(OPEN_TS, "BUY", "X", 1, "10")),
+            "gone",
+        )
+    };
+    assert_eq!(place_order::handle(&t, unknown()).await.status(), 404);
+    let elsewhere = keyed(
+        request("place-order", 1, &order(OPEN_TS, "BUY", "X", 1, "10")),
+        "gone",
+    );
+    assert_eq!(place_order::handle(&t, elsewhere).await.status(), 422);
+    assert_eq!(stored_cash(&t, 1).await, "100");
+}
+
+#[tokio::test]
 async fn parallel_retries_of_one_keyed_order_apply_it_once() {
     let t = fresh_app().await;
     create_account::handle(&t, with_body(event("create-account"), r#"{"cash": 1000}"#)).await;

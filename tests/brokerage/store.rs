@@ -314,3 +314,28 @@ async fn a_rejection_the_cache_suggests_is_confirmed_by_a_read() {
     );
     assert_eq!(stored_cash(&t, 1).await, "150");
 }
+
+#[tokio::test]
+async fn money_round_trips_exactly_as_dynamodb_numbers() {
+    let t = fresh_app().await;
+    for text in ["0.1", "1000.5", "999999999999.99"] {
+        let opened = t
+            .store
+            .open_account(&owner(), cash(text), NOW)
+            .await
+            .unwrap();
+        let raw = t
+            .store
+            .client()
+            .get_item()
+            .table_name(t.store.table())
+            .set_key(Some(brokerage_store::items::account_key(opened.id)))
+            .send()
+            .await
+            .unwrap();
+        let item = raw.item().expect("the account is stored");
+        assert_eq!(item["cash"].as_n().unwrap(), text, "stored as a Number");
+        let loaded = t.store.load_account(&owner(), opened.id).await.unwrap();
+        assert_eq!(loaded.unwrap().cash.value().to_string(), text);
+    }
+}

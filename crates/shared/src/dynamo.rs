@@ -59,7 +59,7 @@ pub fn dec(v: Decimal) -> AttributeValue {
 pub fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, Malformed> {
     let v: AttributeValue =
         serde_dynamo::to_attribute_value(value).map_err(|e| Malformed(e.to_string()))?;
-    Ok(numbers_out(v))
+    numbers_out(v)
 }
 
 /// An item struct as an item.
@@ -82,25 +82,32 @@ pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, Malformed> {
 /// How a [`number`] field travels through `serde_dynamo`, which maps a Number to `i64`,
 /// `u64` or `f64` only: as a map of this one key to the decimal's text. [`to_item`] turns
 /// such a map into a Number, and [`from_item`] turns every Number that is not an integer
-/// into one, so no decimal ever passes through a binary float. (Items hold no `f64`.)
+/// into one, so no decimal ever passes through a binary float. So item structs hold no
+/// `f64` and no untyped values; a map key with a NUL in it is refused, so no data can pass
+/// for a number.
 const EXACT: &str = "\u{0}exact-number\u{0}";
 
-fn numbers_out(v: AttributeValue) -> AttributeValue {
-    match v {
+fn numbers_out(v: AttributeValue) -> Result<AttributeValue, Malformed> {
+    Ok(match v {
         AttributeValue::M(mut m) => {
             if m.len() == 1 {
                 if let Some(AttributeValue::S(text)) = m.get(EXACT) {
-                    return AttributeValue::N(text.clone());
+                    return Ok(AttributeValue::N(text.clone()));
                 }
             }
+            if m.keys().any(|k| k.contains('\u{0}')) {
+                return Err(Malformed("a map key holds a NUL character".into()));
+            }
             for value in m.values_mut() {
-                *value = numbers_out(std::mem::replace(value, AttributeValue::Null(true)));
+                *value = numbers_out(std::mem::replace(value, AttributeValue::Null(true)))?;
             }
             AttributeValue::M(m)
         }
-        AttributeValue::L(l) => AttributeValue::L(l.into_iter().map(numbers_out).collect()),
+        AttributeValue::L(l) => {
+            AttributeValue::L(l.into_iter().map(numbers_out).collect::<Result<_, _>>()?)
+        }
         other => other,
-    }
+    })
 }
 
 fn numbers_in(v: AttributeValue) -> AttributeValue {
@@ -156,7 +163,7 @@ pub mod number {
             let (key, text): (String, String) = map
                 .next_entry()?
                 .ok_or_else(|| de::Error::custom("an empty map is not a number"))?;
-            if key != super::EXACT {
+            if key != super::EXACT || map.next_key::<String>()?.is_some() {
                 return Err(de::Error::custom("a map is not a number"));
             }
             Decimal::from_str_exact(&text)

@@ -287,14 +287,11 @@ impl Store {
             return Ok(Placed::Judged(outcome));
         };
         let put = keep.put(&self.table, owner, outcome.as_ref(), now)?;
-        match idempotency::put_alone(&self.client, put, &keep.keyed.fingerprint, now).await {
-            Ok(Verdict::Free) => Ok(Placed::Judged(outcome)),
-            Ok(earlier) => Ok(Placed::Earlier(earlier)),
-            Err(PutError::Unavailable(e)) => {
-                tracing::warn!(error = %e, "answer not kept for replays of its idempotency key");
-                Ok(Placed::Judged(outcome))
-            }
-            Err(e) => Err(e.into()),
+        // An answer that could not be kept is not given (503): a retry of the key must get
+        // this answer or run again, never a second one after the first was sent.
+        match idempotency::put_alone(&self.client, put, &keep.keyed.fingerprint, now).await? {
+            Verdict::Free => Ok(Placed::Judged(outcome)),
+            earlier => Ok(Placed::Earlier(earlier)),
         }
     }
 

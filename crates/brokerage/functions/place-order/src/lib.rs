@@ -21,17 +21,37 @@ pub async fn handle(app: &Brokerage, req: Request) -> Response<Body> {
 
 async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Body>, ApiError> {
     let owner = http::caller(app, req).await?;
-    // A bad key, id or body is refused before anything is read: its answer depends on the
-    // request alone, so a replay gets the same one without a record.
     let keyed = idempotency::keyed(req)?;
-    let id = account_id(req)?;
-    let fields = http::object_body(req)?;
     let now = app.clock.now();
+    let expires_at = now + app.config.idempotency_ttl.as_secs() as i64;
+    // A bad id or body is refused before anything is read; with a key, that answer is kept
+    // too, so the key cannot then be used for another request (422).
+    let (id, fields) = match account_id(req).and_then(|id| Ok((id, http::object_body(req)?))) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let Some(keyed) = &keyed else { return Err(e) };
+            let refusal = e.into_response(path);
+            let saved = idempotency::save(&refusal);
+            let put = idempotency::keep(
+                &app.config.table_name,
+                &owner,
+                keyed,
+                now,
+                expires_at,
+                &saved,
+            )?;
+            return match idempotency::put_alone(&app.dynamodb, put, &keyed.fingerprint, now).await?
+            {
+                idempotency::Verdict::Free => Ok(refusal),
+                earlier => earlier.into_answer().unwrap_or(Err(ApiError::Internal)),
+            };
+        }
+    };
     let order = Order::parse(|name| fields.get(name), now);
     let answer = |outcome: Option<&OrderOutcome>| idempotency::save(&respond(outcome, path));
     let keep = keyed.as_ref().map(|keyed| Keep {
         keyed,
-        expires_at: now + app.config.idempotency_ttl.as_secs() as i64,
+        expires_at,
         answer: &answer,
     });
     // The account as cached: an accepted order is then one transaction, with no read.

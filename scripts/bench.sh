@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make bench: release builds, the local stack with the API in release mode, then the
-# benchmark driver (tests/brokerage-bench): API orders beside the bare DynamoDB work at the same
-# concurrency, DynamoDB calls per order, cold start and RSS of each function, zipped sizes
-# of the arm64 functions. ORDERS (default 2000) and CLIENTS (8) tune the order runs.
+# make bench: release builds, the local stack with the API in release mode and, beside it,
+# the dev build that make run serves, then the benchmark driver (tests/brokerage-bench): API
+# orders (8 clients and 1) beside the bare DynamoDB work at the same concurrency, DynamoDB
+# calls per order, cold start and RSS of each function, zipped sizes of the arm64
+# functions. ORDERS (default 2000) and CLIENTS (8) tune the order runs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -10,6 +11,8 @@ ensure_deps
 functions=(create-account place-order get-account list-orders)
 log "release build (host) of the functions and the driver"
 cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}") -p api-tests
+log "dev build (make run's) of the functions"
+cargo build --bins $(printf -- '-p %s ' "${functions[@]}")
 zips=$RUN/zips.txt
 : >"$zips"
 if arm64_target; then
@@ -27,5 +30,9 @@ stop_all
 export API_RELEASE=1 API_CONCURRENCY=${CLIENTS:-8}
 unlimited_api
 start_local_api bench
-log "benchmark against $API_URL"
+# make run's API, the dev build, on the same stack: measured beside the release one.
+dev_port=$(free_port)
+API_RELEASE= start_api "$dev_port" dev-api
+export DEV_API_URL=http://127.0.0.1:$dev_port
+log "benchmark against $API_URL (release) and $DEV_API_URL (dev)"
 "$ROOT/target/release/brokerage-bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"

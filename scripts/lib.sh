@@ -129,11 +129,12 @@ stop_all() {
   done
 }
 
-# Serves every route through `cargo lambda watch` on 127.0.0.1:$1, already built.
+# Serves every route through `cargo lambda watch` on 127.0.0.1:$1, already built (the
+# release build with API_RELEASE set); $2 names it in .run/ (default api).
 start_api() {
-  local port=$1
-  start api cargo lambda watch ${API_RELEASE:+--release} --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
-  wait_port "$port" api "$(cat "$RUN/api.pid")"
+  local port=$1 name=${2:-api}
+  start "$name" cargo lambda watch ${API_RELEASE:+--release} --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
+  wait_port "$port" "$name" "$(cat "$RUN/$name.pid")"
   # Each function starts on its first request; make that happen now, not for the user.
   curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1" || true
   curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1/orders" || true

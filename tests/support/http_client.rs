@@ -28,7 +28,12 @@ impl Reply {
 
 impl Api {
     pub fn from_env() -> Api {
-        let base = super::required_env("API_URL");
+        Api::at(&super::required_env("API_URL"))
+    }
+
+    /// The API at `base` (e.g. `http://127.0.0.1:9000`), as the events' tenant.
+    pub fn at(base: &str) -> Api {
+        let base = base.to_owned();
         Api {
             base,
             key: Some("local-dev-key".into()),

@@ -197,7 +197,7 @@ docker_unavailable() {
 # The stand-in base image, built once from a debootstrap root file system cached in .tools/.
 stand_in_image() {
   docker image inspect "$SAM_BASE_IMAGE" >/dev/null 2>&1 && return 0
-  local dir=$TOOLS/sam-base
+  local dir=$TOOLS/sam-base started=$SECONDS
   if [ ! -f "$dir/rootfs.tar" ]; then
     log "building the stand-in for $SAM_BASE_IMAGE (debootstrap --variant=minbase bookworm, with ca-certificates)"
     as_root rm -rf "$dir" && mkdir -p "$dir/rootfs"
@@ -209,6 +209,7 @@ stand_in_image() {
   fi
   printf 'FROM scratch\nADD rootfs.tar /\n' >"$dir/Dockerfile"
   docker build -q -t "$SAM_BASE_IMAGE" "$dir" >"$RUN/stand-in.log" 2>&1 || die "the stand-in image did not build; see $RUN/stand-in.log"
+  log "stand-in image ready in $((SECONDS - started)) s"
 }
 
 # Builds every function for x86_64 from the dev build (target/debug), which runs on the
@@ -223,7 +224,7 @@ sam_local_build() {
 # $1-<service>, or its default name without $1), then every route with `sam local start-api`
 # on 127.0.0.1:$2, every function's container warm; exports SAM_API_URL.
 start_sam_local() {
-  local prefix=$1 port=$2 s
+  local prefix=$1 port=$2 s started=$SECONDS
   start_stack "$(bridge_address)"
   for s in "${SERVICES[@]}"; do
     export "${s^^}_TABLE=${prefix:+$prefix-}$s"
@@ -246,6 +247,7 @@ PY
     --parameter-overrides Architecture=x86_64 --env-vars "$RUN/sam-env.json" \
     --skip-pull-image --warm-containers EAGER --host 127.0.0.1 --port "$port"
   wait_port "$port" sam-local "$(cat "$RUN/sam-local.pid")"
+  log "sam local serving in $((SECONDS - started)) s (stack, tables, warm containers)"
   export SAM_API_URL=http://127.0.0.1:$port
 }
 

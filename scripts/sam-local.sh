@@ -22,7 +22,7 @@ log "starting sam local start-api (a warm container per function)"
 start_sam_local "" "$port"
 cat <<TXT
 
-Every route through sam local on $SAM_API_URL  (Ctrl-C or 'make stop' stops everything)
+Every route through sam local on $SAM_API_URL, ready after $SECONDS s  (Ctrl-C or 'make stop' stops everything)
 
   curl -s -X POST $SAM_API_URL/accounts -H 'x-api-key: local-dev-key' -d '{"cash": 1000}'
 

@@ -1,6 +1,6 @@
 //! DynamoDB helpers every service's store uses: typed items through `serde_dynamo` with
-//! exact decimal Numbers, errors, expression values, the conditional-write refusals and
-//! tables with the workspace's `pk` / `sk` key schema.
+//! exact decimal Numbers, errors, expression values and tables with the workspace's
+//! `pk` / `sk` key schema.
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{

@@ -220,9 +220,24 @@ fn free_put(table: &str, item: Item, now: i64) -> Put {
         .expect("table, item and condition are set")
 }
 
-/// A kept write sent alone: `Free` when it was written, else the verdict of the record that
+/// [`keep`] sent alone: `Free` when the answer was kept, else the verdict of the record that
 /// was there first.
-pub async fn put_alone(
+pub async fn keep_alone(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    owner: &Owner,
+    keyed: &Keyed,
+    now: i64,
+    expires_at: i64,
+    response: &SavedResponse,
+) -> Result<Verdict, PutError> {
+    let put = keep(table, owner, keyed, now, expires_at, response)?;
+    put_alone(client, put, &keyed.fingerprint, now).await
+}
+
+/// A conditional write of a record sent alone: `Free` when it was written, else the verdict
+/// of the record that was there first.
+async fn put_alone(
     client: &aws_sdk_dynamodb::Client,
     put: Put,
     fingerprint: &str,

@@ -286,10 +286,19 @@ impl Store {
         let Some(keep) = keep else {
             return Ok(Placed::Judged(outcome));
         };
-        let put = keep.put(&self.table, owner, outcome.as_ref(), now)?;
+        let answer = (keep.answer)(outcome.as_ref());
         // An answer that could not be kept is not given (503): a retry of the key must get
         // this answer or run again, never a second one after the first was sent.
-        match idempotency::put_alone(&self.client, put, &keep.keyed.fingerprint, now).await? {
+        let kept = idempotency::keep_alone(
+            &self.client,
+            &self.table,
+            owner,
+            keep.keyed,
+            now,
+            keep.expires_at,
+            &answer,
+        );
+        match kept.await? {
             Verdict::Free => Ok(Placed::Judged(outcome)),
             earlier => Ok(Placed::Earlier(earlier)),
         }

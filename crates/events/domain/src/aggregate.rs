@@ -81,10 +81,6 @@ impl Dims {
         Dims(self.0 | d.bit())
     }
 
-    pub fn union(self, other: Dims) -> Dims {
-        Dims(self.0 | other.0)
-    }
-
     /// The dimensions in the subset, in their order.
     pub fn iter(self) -> impl Iterator<Item = Dim> {
         Dim::ALL.into_iter().filter(move |d| self.contains(*d))

@@ -32,16 +32,16 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
             let Some(keyed) = &keyed else { return Err(e) };
             let refusal = e.into_response(path);
             let saved = idempotency::save(&refusal);
-            let put = idempotency::keep(
+            let kept = idempotency::keep_alone(
+                &app.dynamodb,
                 &app.config.table_name,
                 &owner,
                 keyed,
                 now,
                 expires_at,
                 &saved,
-            )?;
-            return match idempotency::put_alone(&app.dynamodb, put, &keyed.fingerprint, now).await?
-            {
+            );
+            return match kept.await? {
                 idempotency::Verdict::Free => Ok(refusal),
                 earlier => earlier.into_answer().unwrap_or(Err(ApiError::Internal)),
             };

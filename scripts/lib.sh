@@ -14,7 +14,7 @@ export AWS_REGION=${AWS_REGION:-us-east-1}
 
 # The services of the workspace: each has crates/<service>/, a table named by <SERVICE>_TABLE
 # and a <service>-create-table binary in its store crate.
-SERVICES=(brokerage)
+SERVICES=(brokerage events)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -140,6 +140,20 @@ start_api() {
   curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1/orders" || true
   curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts" || true
   curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/accounts/1/orders" || true
+  curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/event" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/event/x" || true
+  curl -s -o /dev/null -X DELETE "http://127.0.0.1:$port/event/x" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/report" || true
+}
+
+# The events table's stream fed to aggregate-events, as the event source mapping does in
+# AWS: through the function served at $1 (cargo lambda watch's Lambda Invoke API), or in
+# the poller's own process without $1. Its log is .run/poller.log.
+start_poller() {
+  local url=${1:+$1/2015-03-31/functions/aggregate-events/invocations}
+  AGGREGATOR_URL=$url start poller "$ROOT/target/debug/events-stream-poller"
+  sleep 0.5
+  kill -0 "$(cat "$RUN/poller.pid")" 2>/dev/null || die "the stream poller exited; see $RUN/poller.log"
 }
 
 # Raises the local API's request limits (template.yaml's by default, as `make run` keeps
@@ -170,6 +184,7 @@ start_local_api() {
   port=$(free_port)
   start_api "$port"
   export API_URL=http://127.0.0.1:$port
+  start_poller
 }
 
 # ---------------------------------------------------------------- sam local
@@ -229,7 +244,11 @@ start_sam_local() {
   for s in "${SERVICES[@]}"; do
     export "${s^^}_TABLE=${prefix:+$prefix-}$s"
   done
+  # Locally a !Ref names its logical id: the events functions get the aggregates table's
+  # real name, as the other processes derive it.
+  export EVENTS_AGGREGATES_TABLE=$EVENTS_TABLE-aggregates
   create_tables
+  start_poller
   # The repository's env file with the stack's addresses, and every service's table (SAM
   # resolves a table's !Ref to its logical id locally).
   python3 - "$ROOT/sam-local.env.json" "$RUN/sam-env.json" "${SERVICES[@]}" <<'PY'
@@ -239,8 +258,9 @@ values = env["Parameters"]
 for k, v in values.items():
     values[k] = os.path.expandvars(v)
 for service in sys.argv[3:]:
-    name = service.upper() + "_TABLE"
-    values[name] = os.environ[name]
+    for name, value in os.environ.items():
+        if name.startswith(service.upper() + "_") and name.endswith("_TABLE"):
+            values[name] = value
 json.dump(env, open(sys.argv[2], "w"), indent=2)
 PY
   start sam-local sam local start-api --template .aws-sam/local/template.yaml \

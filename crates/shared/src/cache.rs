@@ -106,15 +106,20 @@ impl Cache {
     /// Caches `value` as `version` of what `key` names, unless a version as new or newer
     /// is there already.
     pub async fn put_if_newer(&self, key: String, version: u64, value: String) {
+        let Some(ttl) = self.inner.as_ref().map(|i| i.ttl) else {
+            return;
+        };
+        self.put_if_newer_for(key, version, value, ttl).await
+    }
+
+    /// [`Cache::put_if_newer`] with its own time to live.
+    pub async fn put_if_newer_for(&self, key: String, version: u64, value: String, ttl: Duration) {
         let Some(inner) = self.inner.as_ref() else {
             return;
         };
         let mut conn = inner.conn.clone();
         let mut invocation = inner.put_if_newer.key(key);
-        invocation
-            .arg(version)
-            .arg(value)
-            .arg(inner.ttl.as_secs().max(1));
+        invocation.arg(version).arg(value).arg(ttl.as_secs().max(1));
         let _: Option<i64> = bounded(inner.timeout, "cache", "put", DYNAMODB, async move {
             invocation.invoke_async(&mut conn).await
         })

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::KeySource;
 use crate::limits::Refusal;
 use crate::App;
+use std::borrow::Cow;
 use std::time::Duration;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -27,9 +28,15 @@ pub enum ApiError {
     #[error("the body must be a JSON object")]
     NotAnObject,
     #[error("`{field}` {reason}")]
-    InvalidField { field: &'static str, reason: String },
+    InvalidField {
+        field: Cow<'static, str>,
+        reason: String,
+    },
     #[error("query parameter `{param}` {reason}")]
-    InvalidQuery { param: &'static str, reason: String },
+    InvalidQuery {
+        param: Cow<'static, str>,
+        reason: String,
+    },
     #[error("header `{header}` {reason}")]
     InvalidHeader {
         header: &'static str,
@@ -102,6 +109,8 @@ struct ProblemBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    parameter: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     instance: Option<&'a str>,
 }
 
@@ -154,8 +163,8 @@ impl ApiError {
     pub fn into_response(self, instance: &str) -> Response<Body> {
         let (kind, title) = self.kind_and_title();
         let field = match &self {
-            ApiError::InvalidField { field, .. } => Some(*field),
-            ApiError::InvalidQuery { param, .. } => Some(*param),
+            ApiError::InvalidField { field, .. } => Some(field.as_ref()),
+            ApiError::InvalidQuery { param, .. } => Some(param.as_ref()),
             ApiError::InvalidHeader { header, .. } => Some(*header),
             _ => None,
         };
@@ -166,6 +175,11 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.to_string(),
             field,
+            // A query parameter is named as such too (`field` is kept for older clients).
+            parameter: match &self {
+                ApiError::InvalidQuery { param, .. } => Some(param.as_ref()),
+                _ => None,
+            },
             instance: Some(instance),
         };
         let mut response = respond(status, PROBLEM_JSON, &problem);

@@ -76,7 +76,7 @@ const PARAMETERS: [&str; 11] = [
 
 impl ReportQuery {
     /// From the query string's decoded `(name, value)` pairs, in order. A list is separated
-    /// by spaces or commas, or given by repeating its parameter.
+    /// by spaces or commas (or a `+` left undecoded), or given by repeating its parameter.
     pub fn parse(pairs: &[(String, String)]) -> Result<ReportQuery, ParamError> {
         for (name, _) in pairs {
             if !PARAMETERS.contains(&name.as_str()) {
@@ -104,7 +104,7 @@ impl ReportQuery {
                 any = true;
                 items.extend(
                     value
-                        .split([' ', ','])
+                        .split([' ', ',', '+'])
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned),
                 );

@@ -18,7 +18,7 @@ pub async fn handle(app: &Brokerage, req: Request) -> Response<Body> {
 async fn open(app: &Brokerage, req: &Request, owner: &Owner) -> Result<Response<Body>, ApiError> {
     let fields = http::object_body(req)?;
     let cash = Cash::parse(&fields.get("cash")).map_err(|e| ApiError::InvalidField {
-        field: "cash",
+        field: "cash".into(),
         reason: e.to_string(),
     })?;
     let account = app.store.open_account(owner, cash, app.clock.now()).await?;

@@ -32,14 +32,14 @@ async fn list(app: &Brokerage, req: &Request) -> Result<Response<Body>, ApiError
             .ok()
             .filter(|n| (1..=MAX_LIMIT).contains(n))
             .ok_or(ApiError::InvalidQuery {
-                param: "limit",
+                param: "limit".into(),
                 reason: format!("must be a whole number from 1 to {MAX_LIMIT}"),
             })?,
     };
     let before = match http::query(req, "cursor") {
         None => None,
         Some(raw) => Some(decode_cursor(&raw).ok_or(ApiError::InvalidQuery {
-            param: "cursor",
+            param: "cursor".into(),
             reason: "is not a cursor this API returned".into(),
         })?),
     };

@@ -40,6 +40,10 @@ fn template_routes() -> BTreeSet<(String, String)> {
             .as_mapping()
             .expect("Events");
         for event in events.values() {
+            // Stream and queue triggers are not routes.
+            if event["Type"].as_str() != Some("Api") {
+                continue;
+            }
             let props = &event["Properties"];
             routes.insert((
                 props["Method"].as_str().unwrap().to_lowercase(),
@@ -62,7 +66,9 @@ fn the_document_has_exactly_the_templates_routes() {
         }
     }
     assert_eq!(documented, template_routes());
-    assert_eq!(documented.len(), 4);
+    assert!(BROKERAGE
+        .iter()
+        .all(|(m, p)| documented.contains(&(m.to_string(), p.to_string()))));
 }
 
 /// Checks one real answer against the document: its status is documented for the
@@ -109,6 +115,8 @@ const ACCOUNTS: Route = ("post", "/accounts");
 const ACCOUNT: Route = ("get", "/accounts/{id}");
 const PLACE: Route = ("post", "/accounts/{id}/orders");
 const LIST: Route = ("get", "/accounts/{id}/orders");
+/// The brokerage's routes; the other services' are checked by their own tests.
+const BROKERAGE: [Route; 4] = [ACCOUNTS, ACCOUNT, PLACE, LIST];
 
 /// One request to each route (account 1), with its answer.
 async fn every_route(t: &TestApp) -> [(Route, Response<Body>); 4] {
@@ -304,7 +312,7 @@ async fn every_documented_status_is_a_real_answer_in_the_documented_shape() {
     // Each status the document promises was seen.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            if method == "parameters" {
+            if method == "parameters" || !BROKERAGE.iter().any(|(m, p)| m == method && p == path) {
                 continue;
             }
             for (status, _) in op["responses"].as_object().unwrap() {

@@ -1,5 +1,5 @@
-//! template.yaml read as a reviewer would: each function may call exactly the DynamoDB
-//! actions its code calls, on the table's ARN only; every method needs a key; the local
+//! template.yaml read as a reviewer would: each function may call exactly the actions its
+//! code calls, on its own service's resources only; every method needs a key; the local
 //! limits are the deployed ones.
 
 use serde_norway::Value;
@@ -10,31 +10,92 @@ fn template() -> Value {
     serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// A function's allowed (action, resource) pairs, the resource as `!GetAtt` names it.
+fn grants<'a>(resource: &'a str, actions: &[&'a str]) -> BTreeSet<(&'a str, &'a str)> {
+    actions.iter().map(|a| (*a, resource)).collect()
+}
+
 #[test]
-fn each_function_may_call_only_the_dynamodb_actions_it_uses_on_the_table() {
-    let expected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::from([
+fn each_function_may_call_only_the_actions_it_uses_on_its_own_resources() {
+    let events_writer = grants(
+        "EventsTable.Arn",
+        &[
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
+    );
+    let mut aggregator = grants(
+        "EventsAggregatesTable.Arn",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        ],
+    );
+    aggregator.extend(grants(
+        "EventsTable.StreamArn",
+        &[
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        ],
+    ));
+    aggregator.extend(grants(
+        "EventsAggregationFailures.Arn",
+        &["sqs:SendMessage"],
+    ));
+    let expected: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::from([
         (
             "CreateAccountFunction",
-            BTreeSet::from([
-                "dynamodb:UpdateItem",
-                "dynamodb:PutItem",
-                "dynamodb:DeleteItem",
-            ]),
+            grants(
+                "Table.Arn",
+                &[
+                    "dynamodb:UpdateItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                ],
+            ),
         ),
         (
             "PlaceOrderFunction",
-            BTreeSet::from([
-                "dynamodb:GetItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:PutItem",
-                "dynamodb:ConditionCheckItem",
-            ]),
+            grants(
+                "Table.Arn",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+            ),
         ),
-        ("GetAccountFunction", BTreeSet::from(["dynamodb:GetItem"])),
+        (
+            "GetAccountFunction",
+            grants("Table.Arn", &["dynamodb:GetItem"]),
+        ),
         (
             "ListOrdersFunction",
-            BTreeSet::from(["dynamodb:Query", "dynamodb:GetItem"]),
+            grants("Table.Arn", &["dynamodb:Query", "dynamodb:GetItem"]),
         ),
+        ("CreateEventFunction", events_writer),
+        (
+            "GetEventFunction",
+            grants("EventsTable.Arn", &["dynamodb:GetItem"]),
+        ),
+        (
+            "DeleteEventFunction",
+            grants("EventsTable.Arn", &["dynamodb:DeleteItem"]),
+        ),
+        (
+            "ReportFunction",
+            grants(
+                "EventsAggregatesTable.Arn",
+                &["dynamodb:GetItem", "dynamodb:Query"],
+            ),
+        ),
+        ("AggregateEventsFunction", aggregator),
     ]);
     let t = template();
     let resources = t["Resources"].as_mapping().unwrap();
@@ -53,21 +114,24 @@ fn each_function_may_call_only_the_dynamodb_actions_it_uses_on_the_table() {
             .expect("Policies");
         assert_eq!(policies.len(), 1, "{name}: one inline policy only");
         let statements = policies[0]["Statement"].as_sequence().expect("Statement");
-        let mut actions = BTreeSet::new();
+        let mut granted = BTreeSet::new();
         for s in statements {
             assert_eq!(s["Effect"].as_str(), Some("Allow"), "{name}");
-            let resource = format!("{:?}", s["Resource"]);
-            assert!(
-                resource.contains("GetAtt") && resource.contains("Table.Arn"),
-                "{name}: {resource}"
-            );
+            let on = format!("{:?}", s["Resource"]);
+            assert!(on.contains("GetAtt"), "{name}: {on}");
+            // The one resource of `want` this statement names, exactly.
+            let resource = want
+                .iter()
+                .map(|(_, r)| *r)
+                .find(|r| on.contains(&format!("\"{r}\"")))
+                .unwrap_or_else(|| panic!("{name}: a statement on {on}"));
             for a in s["Action"].as_sequence().expect("a list of actions") {
                 let a = a.as_str().unwrap();
                 assert!(!a.contains('*'), "{name}: wildcard {a}");
-                actions.insert(a);
+                granted.insert((a, resource));
             }
         }
-        assert_eq!(&actions, want, "{name}");
+        assert_eq!(&granted, want, "{name}");
     }
     assert_eq!(seen.len(), expected.len());
 }

@@ -168,7 +168,19 @@ fn stream_records_of_the_sample_event_are_read_as_changes() {
 #[derive(Debug)]
 struct DiesAt {
     operation: &'static str,
+    /// Only the requests whose body holds this (a condition, say).
+    body: Option<&'static str>,
     allowed: AtomicUsize,
+}
+
+impl DiesAt {
+    fn new(operation: &'static str, allowed: usize) -> DiesAt {
+        DiesAt {
+            operation,
+            body: None,
+            allowed: AtomicUsize::new(allowed),
+        }
+    }
 }
 
 impl Intercept for DiesAt {
@@ -183,7 +195,10 @@ impl Intercept for DiesAt {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
+        let body = ctx.request().body().bytes().unwrap_or_default();
+        let holds = |needle: &str| body.windows(needle.len()).any(|w| w == needle.as_bytes());
         if target.ends_with(&format!(".{}", self.operation))
+            && self.body.is_none_or(holds)
             && self
                 .allowed
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -244,14 +259,7 @@ async fn a_batch_retried_after_dying_between_its_writes_counts_once_and_shows_wh
         let batch: Vec<StreamChange> = (40..140)
             .map(|n| inserted(&owner, 200 + n as u64, event(n, n as i32 % 7, "1.000001")))
             .collect();
-        let dying = common::beside(
-            &events,
-            DiesAt {
-                operation,
-                allowed: AtomicUsize::new(allowed),
-            },
-        )
-        .await;
+        let dying = common::beside(&events, DiesAt::new(operation, allowed)).await;
         let died = dying.aggregator.apply("shard-1", batch.clone(), 2).await;
         assert!(died.is_err(), "{operation} {allowed}: {died:?}");
         // Nothing of the batch shows, however much of it was written.
@@ -289,4 +297,48 @@ async fn a_batch_retried_after_dying_between_its_writes_counts_once_and_shows_wh
             .unwrap();
         assert_eq!(shapes(&events, &owner).await, expected(&all));
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bisected_batch_of_two_tenants_commits_each_with_its_own_records() {
+    let events = common::fresh().await;
+    let (a, b) = (Owner("tenant-a".into()), Owner("tenant-b".into()));
+    let batch = vec![
+        inserted(&a, 10, event(1, 1, "1")),
+        inserted(&a, 11, event(2, 1, "2")),
+        inserted(&b, 12, event(3, 2, "4")),
+        inserted(&b, 13, event(4, 2, "8")),
+    ];
+    // Every cell written, neither head committed.
+    let dying = common::beside(
+        &events,
+        DiesAt {
+            body: Some("pending.g = :g"),
+            ..DiesAt::new("PutItem", 0)
+        },
+    )
+    .await;
+    assert!(dying
+        .aggregator
+        .apply("shard-1", batch.clone(), 1)
+        .await
+        .is_err());
+    assert_eq!(total(&events, &a, "group_by=").await, (0, "0".into()));
+    assert_eq!(total(&events, &b, "group_by=").await, (0, "0".into()));
+    // The retry's first half holds only the first tenant's records: it commits them.
+    let first = events
+        .aggregator
+        .apply("shard-1", batch[..2].to_vec(), 2)
+        .await
+        .unwrap();
+    assert_eq!(first.committed, 1);
+    assert_eq!(total(&events, &a, "group_by=").await, (2, "3".into()));
+    assert_eq!(total(&events, &b, "group_by=").await, (0, "0".into()));
+    events
+        .aggregator
+        .apply("shard-1", batch[2..].to_vec(), 3)
+        .await
+        .unwrap();
+    assert_eq!(total(&events, &a, "group_by=").await, (2, "3".into()));
+    assert_eq!(total(&events, &b, "group_by=").await, (2, "12".into()));
 }

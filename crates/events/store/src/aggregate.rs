@@ -10,8 +10,9 @@
 //!   A batch retried after dying between writes finds its own pending generation and
 //!   carries on: a cell it already wrote at that generation has the sequence number of its
 //!   newest change (`m`), and only newer ones are added. A generation commits only when its
-//!   batches reached the highest sequence number it ever saw (`pending.high`), so a batch
-//!   split smaller on retry (bisect) never shows part of what the first attempt wrote.
+//!   batches reached the tenant's highest sequence number it ever saw (`pending.high`), so
+//!   a batch split smaller on retry (bisect) never shows part of what the first attempt
+//!   wrote.
 
 use aws_sdk_dynamodb::types::{KeysAndAttributes, PutRequest, WriteRequest};
 use chrono_tz::Tz;
@@ -74,13 +75,6 @@ impl Aggregator {
         changes: Vec<StreamChange>,
         now: i64,
     ) -> Result<Applied, StoreError> {
-        let Some(high) = changes
-            .iter()
-            .map(|c| c.seq.clone())
-            .max_by(|a, b| seq_cmp(a, b))
-        else {
-            return Ok(Applied::default());
-        };
         let mut tenants: BTreeMap<String, Vec<StreamChange>> = BTreeMap::new();
         for c in changes {
             tenants.entry(c.owner.0.clone()).or_default().push(c);
@@ -88,7 +82,7 @@ impl Aggregator {
         let results: Vec<Applied> = futures::stream::iter(tenants.into_values())
             .map(|mut changes| {
                 changes.sort_by(|a, b| seq_cmp(&a.seq, &b.seq));
-                self.apply_tenant(shard, changes, &high, now)
+                self.apply_tenant(shard, changes, now)
             })
             .buffer_unordered(TENANTS_IN_FLIGHT)
             .try_collect()
@@ -106,10 +100,13 @@ impl Aggregator {
         &self,
         shard: &str,
         changes: Vec<StreamChange>,
-        high: &str,
         now: i64,
     ) -> Result<Applied, StoreError> {
         let owner = changes[0].owner.clone();
+        // The tenant's own newest record (`changes` is in shard order): a bisected retry
+        // commits with the half that holds it, which holds this tenant's records too.
+        let high = changes.last().expect("a tenant with changes").seq.clone();
+        let high = high.as_str();
         let (mut head, g) = self.acquire(&owner, shard, high).await?;
         let done = head.cp.get(shard).map(|c| c.seq.clone());
         let changes: Vec<StreamChange> = changes
@@ -143,7 +140,10 @@ impl Aggregator {
                 head.as_of = head.as_of.max(t - 1);
             }
         }
-        self.put_head(&head, Some(g)).await?;
+        if !self.put_head(&head, Some(g)).await? {
+            // The generation is no longer this batch's: its retry finds out why.
+            return Err(StoreError::Busy);
+        }
         Ok(Applied {
             changes: changes.len(),
             cell_writes,

@@ -28,7 +28,7 @@ sam-local:
 soak:
 	@bash scripts/soak.sh
 
-# cargo fuzz over request parsing for FUZZ_SECONDS (default 120); needs nightly.
+# cargo fuzz over each service's request parsing, FUZZ_SECONDS (default 120) per target; needs nightly.
 fuzz:
 	@bash scripts/fuzz.sh
 

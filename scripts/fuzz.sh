@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make fuzz: cargo fuzz over request parsing and validation (the brokerage's domain crate) for
-# FUZZ_SECONDS (default 120). Needs the nightly toolchain; cargo-fuzz is installed into
-# .tools/ if missing. The corpus grows in crates/brokerage/fuzz/corpus/ (git-ignored).
+# make fuzz: cargo fuzz over request parsing and validation (each service's domain crate), each
+# target for FUZZ_SECONDS (default 120). Needs the nightly toolchain; cargo-fuzz is installed into
+# .tools/ if missing. The corpora grow in crates/*/fuzz/corpus/ (git-ignored).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -14,13 +14,20 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install -q --locked --root "$TOOLS/cargo" cargo-fuzz
 fi
 mkdir -p "$RUN"
-cd crates/brokerage/fuzz
 seconds=${FUZZ_SECONDS:-120}
-log "fuzzing request parsing for $seconds s"
-set +e
-cargo +nightly fuzz run request -- -max_total_time="$seconds" -max_len=4096 >"$RUN/fuzz.log" 2>&1
-status=$?
-set -e
-# The crash report (if any) and libFuzzer's closing count of runs.
-grep -E "ERROR|panicked|SUMMARY|^Done [0-9]+ runs" "$RUN/fuzz.log" || tail -n 20 "$RUN/fuzz.log"
+status=0
+# service:target, each for $seconds: the brokerage's requests, the events' bodies and queries.
+for t in brokerage:request events:event events:report; do
+  service=${t%%:*} target=${t#*:}
+  log "fuzzing $service's $target parsing for $seconds s"
+  set +e
+  (cd "crates/$service/fuzz" && cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -max_len=4096) \
+    >"$RUN/fuzz-$service-$target.log" 2>&1
+  s=$?
+  set -e
+  # The crash report (if any) and libFuzzer's closing count of runs.
+  grep -E "ERROR|panicked|SUMMARY|^Done [0-9]+ runs" "$RUN/fuzz-$service-$target.log" \
+    || tail -n 20 "$RUN/fuzz-$service-$target.log"
+  [ "$s" -eq 0 ] || status=$s
+done
 exit "$status"

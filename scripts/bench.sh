@@ -9,8 +9,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_deps
 functions=(create-account place-order get-account list-orders)
-log "release build (host) of the functions and the driver"
-cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}") -p api-tests
+events_functions=(create-event get-event delete-event report aggregate-events)
+log "release build (host) of the functions and the drivers"
+cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}" "${events_functions[@]}") -p api-tests
 log "dev build (make run's) of the functions"
 cargo build --bins $(printf -- '-p %s ' "${functions[@]}")
 zips=$RUN/zips.txt
@@ -27,7 +28,7 @@ fi
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 stop_all
-export API_RELEASE=1 API_CONCURRENCY=${CLIENTS:-8}
+export API_RELEASE=1 API_CONCURRENCY=${CLIENTS:-8} NO_POLLER=1
 unlimited_api
 start_local_api bench
 # make run's API, the dev build, on the same stack: measured beside the release one.
@@ -36,3 +37,5 @@ API_RELEASE= start_api "$dev_port" dev-api
 export DEV_API_URL=http://127.0.0.1:$dev_port
 log "benchmark against $API_URL (release) and $DEV_API_URL (dev)"
 "$ROOT/target/release/brokerage-bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"
+log "events benchmark against $API_URL (release)"
+"$ROOT/target/release/events-bench" "${EVENTS:-100000}" "${CLIENTS:-8}"

@@ -184,7 +184,8 @@ start_local_api() {
   port=$(free_port)
   start_api "$port"
   export API_URL=http://127.0.0.1:$port
-  start_poller
+  # NO_POLLER: the caller aggregates the stream itself (make bench counts its writes).
+  [ -n "${NO_POLLER:-}" ] || start_poller
 }
 
 # ---------------------------------------------------------------- sam local

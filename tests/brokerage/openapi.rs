@@ -2,30 +2,10 @@
 //! documents for a route is one the route really answers, with a body that its schema
 //! accepts (real answers from the handlers, on DynamoDB Local and Redis).
 
+use api_tests::openapi::{check, openapi, yaml};
 use api_tests::*;
 use lambda_http::{Body, Request, Response};
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-
-fn yaml(file: &str) -> serde_norway::Value {
-    let path = format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn openapi() -> Value {
-    serde_json::to_value(yaml("openapi.yaml")).expect("openapi.yaml is plain JSON-shaped YAML")
-}
-
-/// Follows a `$ref` within the document.
-fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => doc
-            .pointer(r.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("dangling $ref {r}")),
-        None => v,
-    }
-}
 
 /// (method, path) of every function event in template.yaml.
 fn template_routes() -> BTreeSet<(String, String)> {
@@ -69,45 +49,6 @@ fn the_document_has_exactly_the_templates_routes() {
     assert!(BROKERAGE
         .iter()
         .all(|(m, p)| documented.contains(&(m.to_string(), p.to_string()))));
-}
-
-/// Checks one real answer against the document: its status is documented for the
-/// operation, its content type is the documented one, and the schema accepts its body.
-fn check(doc: &Value, method: &str, path: &str, resp: &Response<Body>) -> u16 {
-    let status = resp.status().as_u16();
-    let op = &doc["paths"][path][method];
-    assert!(op.is_object(), "{method} {path} is not documented");
-    let documented = op["responses"]
-        .get(status.to_string())
-        .unwrap_or_else(|| panic!("{method} {path} answered {status}, which is not documented"));
-    let documented = resolve(doc, documented);
-    let media = documented["content"].as_object().expect("content");
-    let (content_type, media) = media.iter().next().expect("one media type");
-    assert_eq!(
-        self::content_type(resp),
-        content_type,
-        "{method} {path} {status}"
-    );
-    for (name, _) in documented["headers"].as_object().into_iter().flatten() {
-        assert!(
-            resp.headers().contains_key(name.as_str()),
-            "{method} {path} {status} lacks header {name}"
-        );
-    }
-    // The schema with the document's components beside it, so its `$ref`s resolve.
-    let mut schema = media["schema"].clone();
-    schema["components"] = doc["components"].clone();
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let body = json_of(resp);
-    let errors: Vec<String> = validator
-        .iter_errors(&body)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{method} {path} {status}: {body} breaks the schema: {errors:?}"
-    );
-    status
 }
 
 type Route = (&'static str, &'static str);

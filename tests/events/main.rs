@@ -3,5 +3,6 @@
 
 mod aggregation;
 mod common;
+mod openapi;
 mod property;
 mod routes;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod http_client;
+pub mod openapi;
 pub mod procs;
 pub mod soak;
 

@@ -240,8 +240,9 @@ sam_local_build() {
 # $1-<service>, or its default name without $1), then every route with `sam local start-api`
 # on 127.0.0.1:$2, every function's container warm; exports SAM_API_URL.
 start_sam_local() {
-  local prefix=$1 port=$2 s started=$SECONDS
-  start_stack "$(bridge_address)"
+  local prefix=$1 port=$2 s started=$SECONDS host
+  host=$(bridge_address) || exit 1
+  start_stack "$host"
   for s in "${SERVICES[@]}"; do
     export "${s^^}_TABLE=${prefix:+$prefix-}$s"
   done
@@ -284,6 +285,16 @@ stop_sam_containers() {
 }
 
 # The host's address on Docker's default bridge, where its containers reach it.
+# A daemon's first start may list the bridge's subnet before its gateway: then the
+# bridge's own address (docker0), or the subnet's first host, which Docker gives it.
 bridge_address() {
-  docker network inspect bridge --format '{{(index .IPAM.Config 0).Gateway}}'
+  local gw subnet
+  gw=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null || true)
+  [ -n "$gw" ] || gw=$(ip -4 -o addr show docker0 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }' || true)
+  if [ -z "$gw" ]; then
+    subnet=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}' 2>/dev/null || true)
+    [ -n "$subnet" ] && gw=$(python3 -c 'import ipaddress, sys; print(next(ipaddress.ip_network(sys.argv[1]).hosts()))' "$subnet")
+  fi
+  [ -n "$gw" ] || die "Docker's bridge has no address"
+  echo "$gw"
 }

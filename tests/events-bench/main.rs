@@ -37,7 +37,6 @@ async fn main() {
     let api = Api::from_env();
     let (events, calls) = events_app().await;
     let events = Arc::new(events);
-    let aggregation = Aggregation::start(events.clone()).await;
 
     // The bare work of an ingested event: one conditional PutItem of the same item on a
     // table of the same shape (with its stream), nothing else.
@@ -69,14 +68,14 @@ async fn main() {
     eprintln!(
         "ingested {ingested} events: {ingest_rate:.0}/s through the API, {raw_rate:.0} raw PutItem/s"
     );
+    // The stream is read only now: ingestion and raw writes above were compared without the
+    // aggregator's writes beside them, and it now works through all of them alone.
+    let aggregation = Aggregation::start(events.clone()).await;
     let caught_up = Instant::now();
     aggregation.until(ingested).await;
     let catch_up_s = caught_up.elapsed().as_secs_f64();
-    // The aggregator was busy from the first event to the last: its rate over that span.
-    let aggregated_rate = ingested as f64 / aggregation.started.elapsed().as_secs_f64();
-    eprintln!(
-        "aggregated {ingested} events {catch_up_s:.1} s after the last: {aggregated_rate:.0}/s"
-    );
+    let aggregated_rate = ingested as f64 / catch_up_s;
+    eprintln!("aggregated {ingested} events in {catch_up_s:.1} s: {aggregated_rate:.0}/s");
     let writes_per_event = aggregation.cell_writes.load(Ordering::SeqCst) as f64
         / aggregation.changes.load(Ordering::SeqCst) as f64;
 
@@ -140,7 +139,7 @@ async fn main() {
             "events_post_p50_ms": round(percentile(&latencies, 0.5)),
             "events_post_p95_ms": round(percentile(&latencies, 0.95)),
             "events_aggregate_writes_per_event": round(writes_per_event),
-            "events_aggregation_catch_up_s": round(catch_up_s),
+            "events_aggregation_s": round(catch_up_s),
             "events_aggregated_per_second": round(aggregated_rate),
             "events_lag_load_per_second": LAG_LOAD_PER_SECOND,
             "events_lag_p50_ms": round(percentile(&lags, 0.5)),
@@ -197,14 +196,14 @@ async fn main() {
         "cells written per event",
     );
     row(
-        "aggregation caught up after ingestion",
+        "aggregation of everything ingested",
         format!("{catch_up_s:.1} s"),
         "",
     );
     row(
         "events_aggregated_per_second",
         format!("{aggregated_rate:.0}"),
-        "the aggregator, busy throughout ingestion",
+        "the aggregator alone, from the stream's start",
     );
     row(
         "events_lag p50 / p99 ms",
@@ -245,7 +244,6 @@ async fn events_app() -> (Events, CallCounter) {
 
 /// The stream, read by the repo's poller and applied by `aggregate-events` in this process.
 struct Aggregation {
-    started: Instant,
     changes: Arc<AtomicUsize>,
     cell_writes: Arc<AtomicUsize>,
     _task: tokio::task::JoinHandle<Result<(), String>>,
@@ -279,7 +277,6 @@ impl Aggregation {
             })
         });
         Aggregation {
-            started: Instant::now(),
             changes,
             cell_writes,
             _task: tokio::spawn(events_poller::Poller::new(streams, arn, deliver).run()),

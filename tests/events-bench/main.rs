@@ -10,7 +10,7 @@
 
 use api_tests::http_client::Api;
 use api_tests::{required_env, CallCounter};
-use events_domain::{DeviceType, Event};
+use events_domain::Event;
 use events_store::items::EventItem;
 use events_store::Events;
 use serde_json::{json, Value};
@@ -22,8 +22,6 @@ use std::time::{Duration, Instant};
 /// The tenant whose 100,000 events the reports read, and the one the lag probes use.
 const TENANT: &str = "local-dev-key";
 const PROBES: &str = "local-other-key";
-/// 2026-03-01T00:00:00Z; the events span 30 days from here.
-const START: i64 = 1_772_323_200;
 const LAG_PROBES: usize = 40;
 /// The background ingestion while the lag is probed (events/s).
 const LAG_LOAD_PER_SECOND: u64 = 20;
@@ -290,26 +288,8 @@ impl Aggregation {
     }
 }
 
-/// The `i`th event of a generator shaped like the original's: 128 clients in 11 groups, 32
-/// categories and null, 3 device types and null, 80 % valid, over 30 days.
 fn generated(rng: &mut fastrand::Rng) -> Event {
-    let devices = [
-        None,
-        Some(DeviceType::Desktop),
-        Some(DeviceType::Mobile),
-        Some(DeviceType::Tablet),
-    ];
-    let client = rng.i32(0..128);
-    Event {
-        id: events_store::new_event_id(),
-        device_type: devices[rng.usize(..4)],
-        category: Some(rng.i32(-1..32)).filter(|c| *c >= 0),
-        client,
-        client_group: client % 11,
-        timestamp: chrono::DateTime::from_timestamp(START + rng.i64(0..30 * 86_400), 0).unwrap(),
-        valid: rng.u8(0..10) < 8,
-        value: rust_decimal::Decimal::new(rng.i64(0..100_000_000), 6),
-    }
+    api_tests::events::generated(rng, events_store::new_event_id())
 }
 
 /// `n` events from each of `clients` clients through `POST /event`; each one's latency (ms).

@@ -4,10 +4,9 @@
 use crate::common::{self, body, create, id, on_event, report, Stream, KEY, NOW, OTHER};
 use api_tests::{silent_listener, unique_table, with_header};
 use chrono_tz::Tz;
-use events_domain::{Change, DeviceType, Event, EventId};
+use events_domain::{Change, EventId};
 use events_store::StreamChange;
 use lambda_http::{Body, Response};
-use rust_decimal::Decimal;
 use shared::Owner;
 
 fn problem(resp: &Response<Body>, status: u16) -> serde_json::Value {
@@ -201,39 +200,18 @@ async fn bad_input_is_a_problem_naming_it_and_changes_nothing() {
     assert_eq!(problem(&resp, 400)["parameter"], "clients");
 }
 
-/// Events shaped like the original's generator: 128 clients in 11 groups, 32 categories and
-/// null, 3 device types and null, 80 % valid, over 30 days.
+/// `n` generated events of `owner`, as stream records.
 fn generated(owner: &Owner, n: usize) -> Vec<StreamChange> {
-    let devices = [
-        None,
-        Some(DeviceType::Desktop),
-        Some(DeviceType::Mobile),
-        Some(DeviceType::Tablet),
-    ];
     let mut rng = fastrand::Rng::with_seed(7);
     (0..n)
-        .map(|i| {
-            let client = rng.i32(0..128);
-            let e = Event {
-                id: EventId::parse(&id(i as u64)).unwrap(),
-                device_type: devices[rng.usize(..4)],
-                category: Some(rng.i32(-1..32)).filter(|c| *c >= 0),
-                client,
-                client_group: client % 11,
-                timestamp: chrono::DateTime::from_timestamp(
-                    1_772_323_200 + rng.i64(0..30 * 86_400),
-                    0,
-                )
-                .unwrap(),
-                valid: rng.u8(0..10) < 8,
-                value: Decimal::new(rng.i64(0..100_000_000), 6),
-            };
-            StreamChange {
-                owner: owner.clone(),
-                seq: format!("{:021}", 1000 + i),
-                created: NOW,
-                change: Change::Inserted(e),
-            }
+        .map(|i| StreamChange {
+            owner: owner.clone(),
+            seq: format!("{:021}", 1000 + i),
+            created: NOW,
+            change: Change::Inserted(api_tests::events::generated(
+                &mut rng,
+                EventId::parse(&id(i as u64)).unwrap(),
+            )),
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 # The two commands: `make run` serves the API locally, `make test` runs every test.
 # Both install what is missing first (see scripts/lib.sh).
 
-.PHONY: run test stop lint sam-build sam-local soak fuzz bench fmt seed-events
+.PHONY: run test stop lint sam-build sam-local soak fuzz bench fmt seed-events seed
 
 run:
 	@bash scripts/run.sh
@@ -42,6 +42,10 @@ fmt:
 # A realistic sample of events for the API `make run` serves (URL=..., EVENTS=...).
 seed-events:
 	@python3 scripts/seed-events.py --url "$${URL:-http://127.0.0.1:$${PORT:-9000}}" --events "$${EVENTS:-2000}"
+
+# The factories fixtures (the original's seed files) through POST /imports (URL=...).
+seed:
+	@python3 scripts/seed-factories.py --url "$${URL:-http://127.0.0.1:$${PORT:-9000}}"
 
 # `sam build` runs this once per function (template.yaml: BuildMethod makefile, in source).
 # The first builds every function of every service in one `cargo lambda build` (one

@@ -14,7 +14,7 @@ export AWS_REGION=${AWS_REGION:-us-east-1}
 
 # The services of the workspace: each has crates/<service>/, a table named by <SERVICE>_TABLE
 # and a <service>-create-table binary in its store crate.
-SERVICES=(brokerage events)
+SERVICES=(brokerage events factories)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -144,6 +144,10 @@ start_api() {
   curl -s -o /dev/null "http://127.0.0.1:$port/event/x" || true
   curl -s -o /dev/null -X DELETE "http://127.0.0.1:$port/event/x" || true
   curl -s -o /dev/null "http://127.0.0.1:$port/report" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/sprockets" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/factories" || true
+  curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/imports" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/api/sprockets/" || true
 }
 
 # The events table's stream fed to aggregate-events, as the event source mapping does in

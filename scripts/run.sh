@@ -15,9 +15,13 @@ start_stack
 create_tables
 start_api "$port"
 start_poller
+# The factories fixtures, so that the sprockets and charts answer right away (a re-run
+# of `make seed` reports every entry unchanged).
+python3 scripts/seed-factories.py --url "http://127.0.0.1:$port" >"$RUN/seed.log" 2>&1 \
+  || log "the factories fixtures were not loaded; see $RUN/seed.log"
 cat <<TXT
 
-Brokerage and events APIs on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stops everything)
+Brokerage, events and factories APIs on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stops everything)
 
   curl -s -X POST http://127.0.0.1:$port/accounts -H 'x-api-key: local-dev-key' -d '{"cash": 1000}'
   curl -s -X POST http://127.0.0.1:$port/accounts/1/orders -H 'x-api-key: local-dev-key' \\
@@ -28,6 +32,10 @@ Brokerage and events APIs on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stop
        -d '{"client": 731, "client_group": 14, "timestamp": "2026-03-10T08:15:00Z", "valid": true, "value": 42.17}'
   curl -s 'http://127.0.0.1:$port/report?group_by=date+device_type' -H 'x-api-key: local-dev-key'
   make seed-events    # a realistic sample of 2,000 events, for a non-empty report
+  curl -s http://127.0.0.1:$port/sprockets -H 'x-api-key: local-dev-key'
+  curl -s 'http://127.0.0.1:$port/factories/1/chart-data?bucket=300' -H 'x-api-key: local-dev-key'
+  curl -s http://127.0.0.1:$port/api/factory/1/ -H 'x-api-key: local-dev-key'
+  make seed           # the factories fixtures again: every entry unchanged
 
 Logs: .run/api.log, .run/poller.log, .run/dynamodb.log, .run/redis.log
 TXT

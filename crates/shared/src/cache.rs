@@ -105,25 +105,47 @@ impl Cache {
 
     /// Caches `value` as `version` of what `key` names, unless a version as new or newer
     /// is there already.
-    pub async fn put_if_newer(&self, key: String, version: u64, value: String) {
+    /// `false` when Redis did not answer (the entry may hold an older value).
+    pub async fn put_if_newer(&self, key: String, version: u64, value: String) -> bool {
         let Some(ttl) = self.inner.as_ref().map(|i| i.ttl) else {
-            return;
+            return true;
         };
         self.put_if_newer_for(key, version, value, ttl).await
     }
 
     /// [`Cache::put_if_newer`] with its own time to live.
-    pub async fn put_if_newer_for(&self, key: String, version: u64, value: String, ttl: Duration) {
+    pub async fn put_if_newer_for(
+        &self,
+        key: String,
+        version: u64,
+        value: String,
+        ttl: Duration,
+    ) -> bool {
         let Some(inner) = self.inner.as_ref() else {
-            return;
+            return true;
         };
         let mut conn = inner.conn.clone();
         let mut invocation = inner.put_if_newer.key(key);
         invocation.arg(version).arg(value).arg(ttl.as_secs().max(1));
-        let _: Option<i64> = bounded(inner.timeout, "cache", "put", DYNAMODB, async move {
+        let done: Option<i64> = bounded(inner.timeout, "cache", "put", DYNAMODB, async move {
             invocation.invoke_async(&mut conn).await
         })
         .await;
+        done.is_some()
+    }
+
+    /// Removes `key`'s entry: what a write does when it could not update it, so that no
+    /// older value outlives the write. `false` when Redis did not answer either.
+    pub async fn forget(&self, key: String) -> bool {
+        let Some(inner) = self.inner.as_ref() else {
+            return true;
+        };
+        let mut conn = inner.conn.clone();
+        let done: Option<i64> = bounded(inner.timeout, "cache", "del", DYNAMODB, async move {
+            redis::cmd("DEL").arg(key).query_async(&mut conn).await
+        })
+        .await;
+        done.is_some()
     }
 }
 

@@ -52,8 +52,15 @@ pub enum ApiError {
     QuotaExceeded(Duration),
     #[error("no such route")]
     RouteNotFound,
-    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
-    PayloadTooLarge,
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("the body must be JSON (application/json or a +json type), not {0}")]
+    UnsupportedMediaType(String),
+    /// The path exists; its methods are these (the `Allow` header).
+    #[error("this path answers {0} only")]
+    MethodNotAllowed(&'static str),
+    #[error("If-Match does not match the current ETag; nothing was changed")]
+    PreconditionFailed,
     #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
     IdempotencyInFlight,
     #[error("this Idempotency-Key was used with another request; use a new key")]
@@ -128,7 +135,10 @@ impl ApiError {
             ApiError::IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::Service(p) => p.status,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -153,7 +163,14 @@ impl ApiError {
             }
             ApiError::Service(p) => (p.kind, p.title),
             ApiError::RouteNotFound => ("/problems/route-not-found", "Not found"),
-            ApiError::PayloadTooLarge => ("/problems/payload-too-large", "Payload too large"),
+            ApiError::PayloadTooLarge(_) => ("/problems/payload-too-large", "Payload too large"),
+            ApiError::UnsupportedMediaType(_) => {
+                ("/problems/unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
+            ApiError::PreconditionFailed => {
+                ("/problems/precondition-failed", "Precondition failed")
+            }
             ApiError::Unavailable => ("/problems/unavailable", "Service unavailable"),
             ApiError::Internal => ("/problems/internal", "Internal error"),
         }
@@ -169,6 +186,10 @@ impl ApiError {
             _ => None,
         };
         let status = self.status();
+        let allow = match &self {
+            ApiError::MethodNotAllowed(allow) => Some(*allow),
+            _ => None,
+        };
         let problem = ProblemBody {
             kind,
             title,
@@ -192,6 +213,11 @@ impl ApiError {
             }
             _ => None,
         };
+        if let Some(allow) = allow {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        }
         if let Some(secs) = retry_after {
             response
                 .headers_mut()
@@ -271,9 +297,14 @@ pub async fn caller(app: &App, req: &Request) -> Result<Owner, ApiError> {
 
 /// Reads a body that must be a JSON object of at most 16 KiB.
 pub fn object_body(req: &Request) -> Result<Fields, ApiError> {
+    object_body_within(req, MAX_BODY_BYTES)
+}
+
+/// Reads a body that must be a JSON object of at most `max` bytes.
+pub fn object_body_within(req: &Request, max: usize) -> Result<Fields, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
+    if bytes.len() > max {
+        return Err(ApiError::PayloadTooLarge(max));
     }
     Fields::parse(bytes).map_err(|e| match e {
         BodyError::Malformed(detail) => ApiError::MalformedJson(detail),
@@ -339,4 +370,39 @@ pub fn request_id(req: &Request) -> String {
 /// Ends a request: the answer, or its error as a problem for `instance`.
 pub fn finish(instance: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(|e| e.into_response(instance))
+}
+
+/// Refuses a body whose `Content-Type` is not JSON (415): `application/json` or any
+/// `+json` type, parameters allowed; a body without one is read as JSON.
+pub fn json_content_type(req: &Request) -> Result<(), ApiError> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("");
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let json = essence == JSON
+        || essence
+            .split_once('/')
+            .is_some_and(|(_, sub)| sub.ends_with("+json") && !sub.starts_with('+'));
+    if json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(if text.is_empty() {
+            "an empty type".into()
+        } else {
+            format!("{text:?}")
+        }))
+    }
+}
+
+/// An answer with no body (204, 304).
+pub fn empty(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = status;
+    response
 }

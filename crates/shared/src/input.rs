@@ -185,9 +185,21 @@ impl Fields {
     }
 
     pub fn get(&self, name: &str) -> Field {
-        let Some(raw) = self.0.get(name) else {
-            return Field::Missing;
-        };
+        match self.0.get(name) {
+            Some(raw) => Field::of(raw),
+            None => Field::Missing,
+        }
+    }
+
+    /// A member as its raw JSON text, for a nested array or object to be read in turn.
+    pub fn raw(&self, name: &str) -> Option<&serde_json::value::RawValue> {
+        self.0.get(name).map(|r| &**r)
+    }
+}
+
+impl Field {
+    /// What one raw JSON value is, numbers kept as their source text.
+    pub fn of(raw: &serde_json::value::RawValue) -> Field {
         let text = raw.get();
         match text.as_bytes().first() {
             Some(b'"') => serde_json::from_str(text).map_or(Field::Other, Field::Text),

@@ -49,7 +49,9 @@ impl AccountCache {
             return;
         };
         match serde_json::to_string(&account.view()) {
-            Ok(view) => self.cache.put_if_newer(key, account.version, view).await,
+            Ok(view) => {
+                self.cache.put_if_newer(key, account.version, view).await;
+            }
             Err(e) => tracing::error!(error = %e, "account view did not serialize"),
         }
     }

@@ -275,7 +275,7 @@ impl IntentItem {
     }
 
     pub fn points(&self) -> Result<Vec<Point>, Malformed> {
-        if self.points.len() % 16 != 0 {
+        if !self.points.len().is_multiple_of(16) {
             return Err(Malformed("intent points".into()));
         }
         Ok(self

@@ -161,14 +161,14 @@ async fn sprocket(
     for _ in 0..3 {
         let known = keys.get(&map_key).copied();
         if let Some(id) = known {
-            if !stored.contains_key(&id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(id) {
                 if let Some(item) = app
                     .store
                     .get_sprocket(owner, id)
                     .await
                     .map_err(store_error(Kind::Sprocket))?
                 {
-                    stored.insert(id, item);
+                    slot.insert(item);
                 }
             }
             if let Some(item) = stored.get(&id) {

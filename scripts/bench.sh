@@ -3,7 +3,8 @@
 # the dev build that make run serves, then the benchmark driver (tests/brokerage-bench): API
 # orders (8 clients and 1) beside the bare DynamoDB work at the same concurrency, DynamoDB
 # calls per order, cold start and RSS of each function, zipped sizes of the arm64
-# functions. ORDERS (default 2000) and CLIENTS (8) tune the order runs.
+# functions; then the events and factories benchmarks. ORDERS (default 2000) and CLIENTS (8)
+# tune the order runs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -39,3 +40,5 @@ log "benchmark against $API_URL (release) and $DEV_API_URL (dev)"
 "$ROOT/target/release/brokerage-bench" "${ORDERS:-2000}" "${CLIENTS:-8}" "$ROOT/target/release" "$zips"
 log "events benchmark against $API_URL (release)"
 "$ROOT/target/release/events-bench" "${EVENTS:-100000}" "${CLIENTS:-8}"
+log "factories benchmark (its handlers in process, release) on the same stack"
+"$ROOT/target/release/factories-bench" "${FACTORIES_RUNS:-500}"

@@ -16,8 +16,9 @@ fi
 mkdir -p "$RUN"
 seconds=${FUZZ_SECONDS:-120}
 status=0
-# service:target, each for $seconds: the brokerage's requests, the events' bodies and queries.
-for t in brokerage:request events:event events:report; do
+# service:target, each for $seconds: the brokerage's requests, the events' bodies and queries,
+# the factories' chart bodies and queries and import bodies.
+for t in brokerage:request events:event events:report factories:chart factories:import; do
   service=${t%%:*} target=${t#*:}
   log "fuzzing $service's $target parsing for $seconds s"
   set +e

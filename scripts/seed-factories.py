@@ -34,9 +34,9 @@ def main() -> int:
         except urllib.error.URLError as e:
             print(f"{path.name}: the API at {args.url} did not answer ({e.reason}); is `make run` up?", file=sys.stderr)
             return 1
-        for kind in ("factories", "sprockets"):
+        for kind, name in (("factories", "factory"), ("sprockets", "sprocket")):
             for entry in answer.get(kind, []):
-                print(f"{path.name}: {kind[:-1]} {entry['key']} -> id {entry['id']}: {entry['result']}")
+                print(f"{path.name}: {name} {entry['key']} -> id {entry['id']}: {entry['result']}")
     return 0
 
 

@@ -47,6 +47,20 @@ fn each_function_may_call_only_the_actions_it_uses_on_its_own_resources() {
         "EventsAggregationFailures.Arn",
         &["sqs:SendMessage"],
     ));
+    // A chart write: reads (GetItem, BatchGetItem), the commit and the clear
+    // (TransactWriteItems of PutItem, UpdateItem, DeleteItem), the points (BatchWriteItem).
+    let chart_writer = grants(
+        "FactoriesTable.Arn",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        ],
+    );
     let expected: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::from([
         (
             "CreateAccountFunction",
@@ -96,6 +110,34 @@ fn each_function_may_call_only_the_actions_it_uses_on_its_own_resources() {
             ),
         ),
         ("AggregateEventsFunction", aggregator),
+        (
+            "SprocketsFunction",
+            grants(
+                "FactoriesTable.Arn",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                ],
+            ),
+        ),
+        ("FactoriesFunction", chart_writer.clone()),
+        ("ImportsFunction", chart_writer),
+        (
+            "FactoriesLegacyFunction",
+            grants(
+                "FactoriesTable.Arn",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                ],
+            ),
+        ),
     ]);
     let t = template();
     let resources = t["Resources"].as_mapping().unwrap();

@@ -26,8 +26,12 @@ use crate::App;
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
 /// The headers of an answer that a replay repeats (with its status and body).
-const KEPT_HEADERS: [header::HeaderName; 3] =
-    [header::CONTENT_TYPE, header::LOCATION, header::RETRY_AFTER];
+const KEPT_HEADERS: [header::HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::LOCATION,
+    header::RETRY_AFTER,
+    header::ETAG,
+];
 /// A key is free when it has no record, its record expired, or the request that claimed it
 /// died (its lock passed).
 const FREE: &str = "attribute_not_exists(pk) OR expires_at < :now \

@@ -152,10 +152,11 @@ struct LegacySprocket {
     outside_diameter: Box<RawValue>,
 }
 
-/// `Link: <…?cursor=…>; rel="next"` where there is a next page.
-fn with_next(mut response: Response<Body>, path: &str, next: Option<String>) -> Response<Body> {
+/// `Link: <?cursor=…>; rel="next"` where there is a next page: a reference relative to
+/// the request's own URL, so that it holds behind any stage or domain prefix.
+fn with_next(mut response: Response<Body>, next: Option<String>) -> Response<Body> {
     if let Some(cursor) = next {
-        let link = format!("<{path}?cursor={cursor}>; rel=\"next\"");
+        let link = format!("<?cursor={cursor}>; rel=\"next\"");
         response
             .headers_mut()
             .insert(header::LINK, HeaderValue::from_str(&link).expect("ASCII"));
@@ -178,11 +179,7 @@ async fn factories(
             chart_data: columns,
         });
     }
-    Ok(with_next(
-        http::json(StatusCode::OK, &list),
-        "/api/factories/",
-        next,
-    ))
+    Ok(with_next(http::json(StatusCode::OK, &list), next))
 }
 
 async fn sprockets(
@@ -195,9 +192,5 @@ async fn sprockets(
     let text = serde_json::to_string(&list).map_err(|_| ApiError::Internal)?;
     let legacy: Vec<LegacySprocket> =
         serde_json::from_str(&text).map_err(|_| ApiError::Internal)?;
-    Ok(with_next(
-        http::json(StatusCode::OK, &legacy),
-        "/api/sprockets/",
-        next,
-    ))
+    Ok(with_next(http::json(StatusCode::OK, &legacy), next))
 }

@@ -43,9 +43,9 @@ fmt:
 seed-events:
 	@python3 scripts/seed-events.py --url "$${URL:-http://127.0.0.1:$${PORT:-9000}}" --events "$${EVENTS:-2000}"
 
-# The factories fixtures (the original's seed files) through POST /imports (URL=...).
+# The factories fixtures (the original's seed files) through POST /imports (URL=..., API_KEY=...).
 seed:
-	@python3 scripts/seed-factories.py --url "$${URL:-http://127.0.0.1:$${PORT:-9000}}"
+	@python3 scripts/seed-factories.py --url "$${URL:-http://127.0.0.1:$${PORT:-9000}}" --api-key "$${API_KEY:-local-dev-key}"
 
 # `sam build` runs this once per function (template.yaml: BuildMethod makefile, in source).
 # The first builds every function of every service in one `cargo lambda build` (one

@@ -318,3 +318,52 @@ async fn a_write_whose_writer_died_after_committing_is_seen_whole_and_finished()
         serde_json::json!([10, 99, 3, 4, 50])
     );
 }
+
+#[tokio::test]
+async fn parallel_chart_writes_with_one_if_match_let_exactly_one_through() {
+    let t = Arc::new(fresh().await);
+    let r = call(&t, req(Method::POST, "/factories", KEY, "{}")).await;
+    let id = json(&r)["id"].as_u64().unwrap();
+    let tag = etag(&r);
+    let mut tasks = Vec::new();
+    for w in 0..6i64 {
+        let (t, tag) = (t.clone(), tag.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = chart([w * 10, w * 10 + 1]);
+            let r = call(
+                &t,
+                with(
+                    req(
+                        Method::POST,
+                        &format!("/factories/{id}/chart-data"),
+                        KEY,
+                        &body,
+                    ),
+                    "if-match",
+                    &tag,
+                ),
+            )
+            .await;
+            r.status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 412).count(),
+        5,
+        "{statuses:?}"
+    );
+    let s = json(&call(&t, req(Method::GET, &format!("/factories/{id}"), KEY, "")).await);
+    assert_eq!(
+        (s["version"].as_u64(), s["point_count"].as_u64()),
+        (Some(2), Some(2))
+    );
+}

@@ -392,7 +392,7 @@ mod tests {
         let bad = [
             (
                 r#"{"sprocket_production_actual": [1], "sprocket_production_goal": [3, 4], "time": [20, 10]}"#,
-                "/sprocket_production_actual",
+                "sprocket_production_actual",
             ),
             (
                 r#"{"sprocket_production_actual": [1, 2], "sprocket_production_goal": [3, 4], "time": [10, 10]}"#,

@@ -44,7 +44,12 @@ pub struct ParamError {
 
 /// An id from a path: a positive integer (anything else names nothing, so it is a 404).
 pub fn parse_id(raw: &str) -> Option<u64> {
-    if raw.is_empty() || raw.len() > 19 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+    // The one spelling of each id: no sign, no leading zeros.
+    if raw.is_empty()
+        || raw.len() > 19
+        || raw.starts_with('0')
+        || !raw.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     raw.parse().ok().filter(|&id| id > 0)
@@ -88,6 +93,7 @@ mod tests {
         assert_eq!(parse_id("7"), Some(7));
         for bad in [
             "0",
+            "007",
             "-1",
             "1.0",
             "abc",

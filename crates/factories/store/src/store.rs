@@ -81,6 +81,22 @@ where
     matches!(e, SdkError::ServiceError(s) if s.err().code() == Some("ConditionalCheckFailedException"))
 }
 
+/// Whether a cancelled transaction failed a condition (rather than meeting another
+/// transaction on the same items, which a retry resolves).
+fn condition_failed<R>(
+    e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    match e.as_service_error() {
+        Some(
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c),
+        ) => c
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
+
 fn is_cancelled<R>(
     e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
 ) -> bool {
@@ -377,10 +393,9 @@ impl Store {
         if let Some(key) = import {
             items.push(self.import_put(owner, "F", key, id));
         }
-        match self.transact(items).await {
-            Ok(()) => {}
-            Err(e) if import.is_some() && is_cancelled(&e) => return Ok(None),
-            Err(e) => return Err(unavailable(e).into()),
+        if !self.transact_settled(items).await? {
+            // The import key was taken meanwhile.
+            return Ok(None);
         }
         if !points.is_empty() {
             self.apply(id, &tag, 1, points).await?;
@@ -600,18 +615,13 @@ impl Store {
             .expression_attribute_values(":tag", s(tag))
             .build()
             .expect("table and key are set");
-        match self
-            .transact(vec![
-                TransactWriteItem::builder().update(clear).build(),
-                TransactWriteItem::builder().delete(delete).build(),
-            ])
-            .await
-        {
-            Ok(()) => Ok(()),
-            // Someone else finished it.
-            Err(e) if is_cancelled(&e) => Ok(()),
-            Err(e) => Err(unavailable(e).into()),
-        }
+        // A failed condition: someone else finished it.
+        self.transact_settled(vec![
+            TransactWriteItem::builder().update(clear).build(),
+            TransactWriteItem::builder().delete(delete).build(),
+        ])
+        .await
+        .map(|_| ())
     }
 
     /// The stored points at the times of `points` (consistent reads, 100 keys a call).
@@ -898,11 +908,7 @@ impl Store {
             self.put(item.to_item()?, "attribute_not_exists(pk)"),
             mapping,
         ];
-        match self.transact(items).await {
-            Ok(()) => Ok(Some(item)),
-            Err(e) if is_cancelled(&e) => Ok(None),
-            Err(e) => Err(unavailable(e).into()),
-        }
+        Ok(self.transact_settled(items).await?.then_some(item))
     }
 
     fn put(&self, item: Item, condition: &str) -> TransactWriteItem {
@@ -913,6 +919,20 @@ impl Store {
         TransactWriteItem::builder()
             .put(put.build().expect("table and item are set"))
             .build()
+    }
+
+    /// A transaction that must settle: retried while it meets another transaction on
+    /// the same items; `false` when one of its conditions failed.
+    async fn transact_settled(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        for attempt in 0..10 {
+            match self.transact(items.clone()).await {
+                Ok(()) => return Ok(true),
+                Err(e) if condition_failed(&e) => return Ok(false),
+                Err(e) if is_cancelled(&e) => tokio::time::sleep(backoff(attempt)).await,
+                Err(e) => return Err(unavailable(e).into()),
+            }
+        }
+        Err(StoreError::Busy)
     }
 
     async fn transact(

@@ -49,7 +49,12 @@ async fn route(app: &Factories, req: &Request) -> Result<Response<Body>, ApiErro
             get_only(method)?;
             factories(app, req, &owner).await
         }
-        ["factory", id, rest @ ..] if rest.len() <= 1 => {
+        ["factory", id, rest @ ..]
+            if matches!(
+                rest,
+                [] | ["chart-data" | "production-actual" | "production-goal" | "time"]
+            ) =>
+        {
             get_only(method)?;
             let id = factories_domain::parse_id(id).ok_or_else(|| not_found(Kind::Factory))?;
             let (_, columns) = factories::latest(app, &owner, id, CHART_POINTS).await?;

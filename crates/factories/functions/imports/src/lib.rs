@@ -100,7 +100,8 @@ async fn factory(
     points: &[factories_domain::Point],
 ) -> Result<Outcome, ApiError> {
     let map_key = ("F".to_owned(), key.to_owned());
-    for _ in 0..2 {
+    // A key taken by a concurrent import is known after a refresh.
+    for _ in 0..5 {
         if let Some(&id) = keys.get(&map_key) {
             if points.is_empty() {
                 return Ok(Outcome {
@@ -158,7 +159,7 @@ async fn sprocket(
 ) -> Result<Outcome, ApiError> {
     let map_key = ("S".to_owned(), entry.key.clone());
     let key = entry.key.clone();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let known = keys.get(&map_key).copied();
         if let Some(id) = known {
             if let std::collections::hash_map::Entry::Vacant(slot) = stored.entry(id) {

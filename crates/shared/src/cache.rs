@@ -74,7 +74,7 @@ impl Cache {
     }
 
     /// The connection, for others that keep state in the same Redis.
-    pub(crate) fn connection(&self) -> Option<ConnectionManager> {
+    pub fn connection(&self) -> Option<ConnectionManager> {
         self.inner.as_ref().map(|i| i.conn.clone())
     }
 
@@ -151,7 +151,7 @@ impl Cache {
 
 /// One Redis call of `what` (the cache, the limits) within `limit`. A failure or a timeout
 /// is a warning saying what the request does instead (`fallback`), and `None`.
-pub(crate) async fn bounded<T>(
+pub async fn bounded<T>(
     limit: Duration,
     what: &str,
     op: &str,

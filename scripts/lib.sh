@@ -14,7 +14,7 @@ export AWS_REGION=${AWS_REGION:-us-east-1}
 
 # The services of the workspace: each has crates/<service>/, a table named by <SERVICE>_TABLE
 # and a <service>-create-table binary in its store crate.
-SERVICES=(brokerage events factories)
+SERVICES=(brokerage events factories catalog)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -148,6 +148,26 @@ start_api() {
   curl -s -o /dev/null "http://127.0.0.1:$port/factories" || true
   curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$port/imports" || true
   curl -s -o /dev/null "http://127.0.0.1:$port/api/sprockets/" || true
+  curl -s -o /dev/null "http://127.0.0.1:$port/graphql" || true
+}
+
+# The catalog's upstreams: the fake ones from fixtures/catalog on a free loopback port,
+# unless UPSTREAM_{FAKESTORE,JSONPLACEHOLDER,DUMMYJSON}_URL are all set already. The
+# binary must be built. Exports the URLs for the API started after it.
+start_upstreams() {
+  local host=${1:-127.0.0.1}
+  if [ -z "${UPSTREAMS_OURS:-}" ] && [ -n "${UPSTREAM_FAKESTORE_URL:-}" ] && [ -n "${UPSTREAM_JSONPLACEHOLDER_URL:-}" ] && [ -n "${UPSTREAM_DUMMYJSON_URL:-}" ]; then
+    log "catalog upstreams: $UPSTREAM_FAKESTORE_URL, $UPSTREAM_JSONPLACEHOLDER_URL, $UPSTREAM_DUMMYJSON_URL"
+    return
+  fi
+  local port
+  port=${UPSTREAMS_PORT:-$(free_port)}
+  start upstreams "$ROOT/target/debug/fake-upstreams" --host "$host" --port "$port" --fixtures "$ROOT/fixtures/catalog"
+  wait_port "$port" upstreams "$(cat "$RUN/upstreams.pid")" "$host"
+  export UPSTREAM_FAKESTORE_URL=http://$host:$port/fakestore \
+    UPSTREAM_JSONPLACEHOLDER_URL=http://$host:$port/jsonplaceholder \
+    UPSTREAM_DUMMYJSON_URL=http://$host:$port/dummyjson UPSTREAMS_OURS=1
+  log "fake catalog upstreams on $host:$port (fixtures/catalog)"
 }
 
 # The events table's stream fed to aggregate-events, as the event source mapping does in
@@ -184,6 +204,7 @@ start_local_api() {
     export "${s^^}_TABLE=$1-$s"
   done
   create_tables
+  start_upstreams
   local port
   port=$(free_port)
   start_api "$port"
@@ -255,6 +276,7 @@ start_sam_local() {
   export EVENTS_AGGREGATES_TABLE=$EVENTS_TABLE-aggregates
   create_tables
   start_poller
+  start_upstreams "$host"
   # The repository's env file with the stack's addresses, and every service's table (SAM
   # resolves a table's !Ref to its logical id locally).
   python3 - "$ROOT/sam-local.env.json" "$RUN/sam-env.json" "${SERVICES[@]}" <<'PY'

@@ -13,6 +13,7 @@ trap 'stop_all; log "stopped"' EXIT
 trap 'exit 130' INT TERM
 start_stack
 create_tables
+start_upstreams
 start_api "$port"
 start_poller
 # The factories fixtures, so that the sprockets and charts answer right away (a re-run
@@ -21,7 +22,7 @@ python3 scripts/seed-factories.py --url "http://127.0.0.1:$port" >"$RUN/seed.log
   || log "the factories fixtures were not loaded; see $RUN/seed.log"
 cat <<TXT
 
-Brokerage, events and factories APIs on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stops everything)
+Brokerage, events, factories and catalog APIs on http://127.0.0.1:$port  (Ctrl-C or 'make stop' stops everything)
 
   curl -s -X POST http://127.0.0.1:$port/accounts -H 'x-api-key: local-dev-key' -d '{"cash": 1000}'
   curl -s -X POST http://127.0.0.1:$port/accounts/1/orders -H 'x-api-key: local-dev-key' \\
@@ -36,7 +37,9 @@ Brokerage, events and factories APIs on http://127.0.0.1:$port  (Ctrl-C or 'make
   curl -s 'http://127.0.0.1:$port/factories/1/chart-data?bucket=300' -H 'x-api-key: local-dev-key'
   curl -s http://127.0.0.1:$port/api/factory/1/ -H 'x-api-key: local-dev-key'
   make seed           # the factories fixtures again: every entry unchanged
+  curl -s http://127.0.0.1:$port/graphql -H 'x-api-key: local-dev-key' -H 'content-type: application/json' \\
+       -d '{"query": "{ user(id: 1) { name carts { id total } } products(category: \\"jewelry\\") { totalCount } }"}'
 
-Logs: .run/api.log, .run/poller.log, .run/dynamodb.log, .run/redis.log
+Logs: .run/api.log, .run/poller.log, .run/upstreams.log, .run/dynamodb.log, .run/redis.log
 TXT
 wait "$(cat "$RUN/api.pid")"

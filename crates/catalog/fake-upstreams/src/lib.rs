@@ -77,6 +77,11 @@ impl Drop for Fakes {
 impl Fakes {
     /// Loads `fixtures/<source>/<collection>.json` and listens on 127.0.0.1:`port` (0: any).
     pub async fn start(fixtures: &Path, port: u16) -> std::io::Result<Fakes> {
+        Fakes::start_on(fixtures, "127.0.0.1", port).await
+    }
+
+    /// [`Fakes::start`] on `host`: Docker's bridge, for `sam local`'s containers.
+    pub async fn start_on(fixtures: &Path, host: &str, port: u16) -> std::io::Result<Fakes> {
         let mut state = State::default();
         for (source, _) in SOURCES {
             let dir = fixtures.join(source);
@@ -109,7 +114,7 @@ impl Fakes {
                 state.data.insert(format!("{source}/{name}"), records);
             }
         }
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let listener = tokio::net::TcpListener::bind((host, port)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(state));
         let shared = state.clone();

@@ -178,9 +178,9 @@ struct Inner {
 #[derive(Clone)]
 pub struct Snapshots(Arc<Inner>);
 
-fn condition_failed<E: std::fmt::Debug, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+fn condition_failed<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+    E: std::fmt::Debug + aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
     e.as_service_error()
         .and_then(|s| s.code())

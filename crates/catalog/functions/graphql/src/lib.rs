@@ -226,11 +226,7 @@ async fn execute(app: &Graphql, params: Params) -> Response<Body> {
         && response.data == async_graphql::Value::Null
         && response.errors.iter().all(|e| e.path.is_empty());
     if request_failed {
-        let errors: Vec<Value> = response
-            .errors
-            .iter()
-            .map(|e| validation_error(e))
-            .collect();
+        let errors: Vec<Value> = response.errors.iter().map(validation_error).collect();
         return http::json(StatusCode::BAD_REQUEST, &json!({ "errors": errors }));
     }
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({"data": null}));

@@ -50,13 +50,15 @@ impl Loader<Key> for ItemLoader {
     }
 }
 
+type Records = Arc<Vec<Record>>;
+
 /// What one request knows: the collections it has read and what it must say of them.
 pub struct Ctx {
     pub snapshots: Snapshots,
     loader: DataLoader<ItemLoader>,
     metas: OnceCell<Option<HashMap<Collection, Meta>>>,
     served: Mutex<HashMap<Collection, Arc<OnceCell<Served>>>>,
-    lists: Mutex<HashMap<Collection, Arc<OnceCell<Option<Arc<Vec<Record>>>>>>>,
+    lists: Mutex<HashMap<Collection, Arc<OnceCell<Option<Records>>>>>,
     /// By collection key: what the answer's `errors` say of it.
     pub notices: Mutex<BTreeMap<String, (Collection, Notice)>>,
 }

@@ -3,7 +3,7 @@
 # the dev build that make run serves, then the benchmark driver (tests/brokerage-bench): API
 # orders (8 clients and 1) beside the bare DynamoDB work at the same concurrency, DynamoDB
 # calls per order, cold start and RSS of each function, zipped sizes of the arm64
-# functions; then the events and factories benchmarks. ORDERS (default 2000) and CLIENTS (8)
+# functions; then the events, factories and catalog benchmarks. ORDERS (default 2000) and CLIENTS (8)
 # tune the order runs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -23,6 +23,7 @@ if arm64_target; then
   for f in "${functions[@]}"; do
     echo "$f $(stat -c %s "target/lambda/$f/bootstrap.zip")" >>"$zips"
   done
+  cargo lambda build --release --arm64 --output-format zip --bin graphql >/dev/null
 else
   log "SKIPPED the zipped sizes: the aarch64-unknown-linux-gnu standard library cannot be installed here"
 fi
@@ -42,3 +43,5 @@ log "events benchmark against $API_URL (release)"
 "$ROOT/target/release/events-bench" "${EVENTS:-100000}" "${CLIENTS:-8}"
 log "factories benchmark (its handlers in process, release) on the same stack"
 "$ROOT/target/release/factories-bench" "${FACTORIES_RUNS:-500}"
+log "catalog benchmark (its handler in process, release, the fake upstreams) on the same stack"
+"$ROOT/target/release/catalog-bench" "${CATALOG_QUERIES:-500}" "${CLIENTS:-8}"

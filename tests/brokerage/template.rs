@@ -61,6 +61,22 @@ fn each_function_may_call_only_the_actions_it_uses_on_its_own_resources() {
             "dynamodb:BatchWriteItem",
         ],
     );
+    // The catalog's reads (META, a generation's items), a refresh in the request (lease,
+    // adoption, items), and the background refresh: an asynchronous invoke of its function.
+    let mut graphql = grants(
+        "CatalogTable.Arn",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        ],
+    );
+    graphql.extend(grants(
+        "RefreshUpstreamFunction.Arn",
+        &["lambda:InvokeFunction"],
+    ));
     let expected: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::from([
         (
             "CreateAccountFunction",
@@ -135,6 +151,18 @@ fn each_function_may_call_only_the_actions_it_uses_on_its_own_resources() {
                     "dynamodb:UpdateItem",
                     "dynamodb:DeleteItem",
                     "dynamodb:Query",
+                ],
+            ),
+        ),
+        ("GraphqlFunction", graphql),
+        (
+            "RefreshUpstreamFunction",
+            grants(
+                "CatalogTable.Arn",
+                &[
+                    "dynamodb:GetItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:BatchWriteItem",
                 ],
             ),
         ),

@@ -56,16 +56,29 @@ async fn build(fakes: &Fakes, calls: &CallCounter) -> (Graphql, f64) {
     };
     let sdk = shared::app::sdk_config(&c).await;
     let client = aws_sdk_dynamodb::Client::from_conf(
-        shared::app::dynamodb_config(&sdk).interceptor(calls.clone()).build(),
+        shared::app::dynamodb_config(&sdk)
+            .interceptor(calls.clone())
+            .build(),
     );
     let app = App::new(c, client, Arc::new(SystemClock)).expect("app builds");
-    let urls: HashMap<String, String> = fakes.urls().into_iter().map(|(e, u)| (format!("UPSTREAM_{e}_URL"), u)).collect();
+    let urls: HashMap<String, String> = fakes
+        .urls()
+        .into_iter()
+        .map(|(e, u)| (format!("UPSTREAM_{e}_URL"), u))
+        .collect();
     let get = |k: &str| urls.get(k).cloned();
-    let upstreams = Upstreams::from_lookup(&get, app.cache.connection()).expect("client").with_namespace(&table);
+    let upstreams = Upstreams::from_lookup(&get, app.cache.connection())
+        .expect("client")
+        .with_namespace(&table);
     let catalog = Catalog::with(app, upstreams, Refresher::InProcess, &get).expect("catalog");
-    let g = Graphql { catalog, schema: graphql::build(true) };
+    let g = Graphql {
+        catalog,
+        schema: graphql::build(true),
+    };
     let init_ms = started.elapsed().as_secs_f64() * 1e3;
-    shared::dynamo::create_table(&g.catalog.app.dynamodb, &table, false).await.expect("table");
+    shared::dynamo::create_table(&g.catalog.app.dynamodb, &table, false)
+        .await
+        .expect("table");
     (g, init_ms)
 }
 
@@ -130,7 +143,9 @@ async fn run() {
     let queries = ms.len();
     let ddb_per_query = calls.take() as f64 / queries as f64;
     let upstream_gets = fakes.total_hits();
-    let zip = std::fs::metadata("target/lambda/graphql/bootstrap.zip").ok().map(|m| m.len());
+    let zip = std::fs::metadata("target/lambda/graphql/bootstrap.zip")
+        .ok()
+        .map(|m| m.len());
     let figures = json!({
         "catalog_warm_p50_ms": (percentile(&ms, 0.5) * 100.0).round() / 100.0,
         "catalog_warm_p99_ms": (percentile(&ms, 0.99) * 100.0).round() / 100.0,
@@ -143,14 +158,19 @@ async fn run() {
         "catalog_init_ms": (init_ms * 100.0).round() / 100.0,
         "catalog_graphql_zip_bytes": zip,
     });
-    let mut summary: serde_json::Map<String, Value> = std::fs::read_to_string("target/bench/summary.json")
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+    let mut summary: serde_json::Map<String, Value> =
+        std::fs::read_to_string("target/bench/summary.json")
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
     summary.retain(|k, _| !k.starts_with("catalog_"));
     summary.extend(figures.as_object().expect("an object").clone());
     std::fs::create_dir_all("target/bench").expect("target/bench");
-    std::fs::write("target/bench/summary.json", serde_json::to_string_pretty(&summary).expect("JSON")).expect("written");
+    std::fs::write(
+        "target/bench/summary.json",
+        serde_json::to_string_pretty(&summary).expect("JSON"),
+    )
+    .expect("written");
     println!("\ncatalog ({queries} nested queries, {clients} clients, fresh cache)");
     for (k, v) in figures.as_object().expect("an object") {
         println!("  {k:<36} {v}");

@@ -230,6 +230,7 @@ async fn execute(app: &Graphql, params: Params) -> Response<Body> {
         return http::json(StatusCode::BAD_REQUEST, &json!({ "errors": errors }));
     }
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({"data": null}));
+    null_errored_fields(&mut body, &response.errors);
     let notices: Vec<Value> = ctx
         .notices
         .lock()
@@ -248,6 +249,34 @@ async fn execute(app: &Graphql, params: Params) -> Response<Body> {
         }
     }
     http::json(StatusCode::OK, &body)
+}
+
+/// A field that failed is `null` in `data`, as GraphQL says (async-graphql leaves a
+/// nullable field that failed out of its object).
+fn null_errored_fields(body: &mut Value, errors: &[ServerError]) {
+    use async_graphql::PathSegment;
+    for e in errors {
+        let Some((PathSegment::Field(last), parents)) = e.path.split_last() else {
+            continue;
+        };
+        if body["data"].is_null() && parents.is_empty() {
+            body["data"] = json!({});
+        }
+        // Response keys are GraphQL names: nothing to escape in the pointer.
+        let pointer: String = parents
+            .iter()
+            .map(|segment| match segment {
+                PathSegment::Field(name) => format!("/{name}"),
+                PathSegment::Index(i) => format!("/{i}"),
+            })
+            .collect();
+        if let Some(object) = body["data"]
+            .pointer_mut(&pointer)
+            .and_then(Value::as_object_mut)
+        {
+            object.entry(last.clone()).or_insert(Value::Null);
+        }
+    }
 }
 
 fn validation_error(e: &ServerError) -> Value {

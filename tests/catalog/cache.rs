@@ -66,6 +66,22 @@ async fn fresh_is_served_without_a_call_and_stale_is_revalidated_once_in_the_bac
 }
 
 #[tokio::test]
+async fn an_unchanged_snapshot_has_its_items_ttl_rewritten_daily() {
+    let t = fresh().await;
+    filled(&t).await;
+    let before = meta(&t, "fakestore/users").await;
+    // A day on, the refresh asks for the whole answer (no If-None-Match): unchanged, the
+    // items are written again (their TTL moves) under the same generation.
+    t.advance(86_401);
+    forget_metas(&t).await;
+    data(&t, "{ users { totalCount } }").await;
+    let after = meta(&t, "fakestore/users").await;
+    assert_eq!(after.generation, before.generation);
+    assert_eq!(after.written_at, before.written_at + 86_401);
+    assert_eq!(after.fetched_at, after.written_at);
+}
+
+#[tokio::test]
 async fn a_change_is_a_new_generation_adopted_whole() {
     let t = fresh().await;
     filled(&t).await;

@@ -453,6 +453,14 @@ impl Snapshots {
                 return Err("dynamodb-unavailable".to_owned());
             }
         };
+        // Another request may have refreshed it between this one reading META and taking
+        // the lease: what it adopted is the answer (one upstream GET for N misses).
+        if before.generation > 0
+            && now - before.fetched_at <= self.windows(collection.source).fresh.as_secs() as i64
+        {
+            self.release(collection, &me, None).await;
+            return Ok(before);
+        }
         let result = self.fetch_and_adopt(collection, &before, &me).await;
         if let Err(reason) = &result {
             self.release(collection, &me, Some(reason)).await;
@@ -490,14 +498,19 @@ impl Snapshots {
         before: &Meta,
         me: &str,
     ) -> Result<Meta, String> {
-        let etag = before.etag.as_deref().filter(|_| before.generation > 0);
+        // Once a day the whole answer is asked for (no If-None-Match), so an unchanged
+        // snapshot's items get their TTL rewritten; a 304 carries nothing to rewrite them with.
+        let now = self.now();
+        let etag = before
+            .etag
+            .as_deref()
+            .filter(|_| before.generation > 0 && before.written_at + DAY > now);
         let fetched = self
             .0
             .upstreams
             .fetch(collection, etag)
             .await
             .map_err(|e| e.reason())?;
-        let now = self.now();
         let (body, etag) = match fetched {
             Fetched::NotModified => return self.confirm(collection, before, me, None, now).await,
             Fetched::Body { body, etag } => (body, etag),

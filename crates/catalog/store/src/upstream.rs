@@ -2,7 +2,8 @@
 //! (200–400 ms) on a connect error, a timeout, 502, 503 or 504; a 429's `Retry-After`
 //! (10 s without one) honoured by every instance; a circuit per upstream (5 failures open
 //! it 30 s, then one probe); a token bucket per upstream. What every instance must agree
-//! on is in Redis; without Redis each instance keeps the rules alone.
+//! on (Retry-After, the circuit, the buckets) is in Redis; without Redis none of those
+//! three applies, and only the timeouts, the size bound and the retry remain.
 
 use bytes::Bytes;
 use catalog_domain::{Collection, Source};

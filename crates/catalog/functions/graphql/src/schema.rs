@@ -34,8 +34,12 @@ pub fn bad_input(message: impl Into<String>) -> async_graphql::Error {
 }
 
 fn store_down() -> async_graphql::Error {
-    async_graphql::Error::new("the catalog's store is unavailable; retry shortly")
-        .extend_with(|_, e| e.set("code", "UPSTREAM_UNAVAILABLE"))
+    async_graphql::Error::new("the catalog's store is unavailable; retry shortly").extend_with(
+        |_, e| {
+            e.set("code", "UPSTREAM_UNAVAILABLE");
+            e.set("reason", "dynamodb-unavailable");
+        },
+    )
 }
 
 /// One BatchGetItem per 100 keys for everything a resolver level asks for.

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod cold_start;
 pub mod events;
 pub mod http_client;
 pub mod openapi;

@@ -152,11 +152,14 @@ where
     crate::telemetry::init();
     let app: &'static S = Box::leak(Box::new(S::new(App::from_env(S::SERVICE).await?)?));
     lambda_http::run(lambda_http::service_fn(|req: lambda_http::Request| {
-        // Every log line of the request carries its id and route (never its body).
+        // Every log line of the request carries its id and route (never its body); a
+        // handler may add its outcome (`telemetry::outcome`) to the closing line.
         let span = tracing::info_span!(
             "request",
             request_id = %crate::http::request_id(&req),
             route = %crate::http::route(&req),
+            outcome = tracing::field::Empty,
+            id = tracing::field::Empty,
         );
         let started = std::time::Instant::now();
         let response = handle(app, req);

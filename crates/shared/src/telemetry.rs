@@ -20,3 +20,11 @@ pub fn init() {
         .flatten_event(true)
         .try_init();
 }
+
+/// The request's outcome and the id it concerns, said by the request's closing line
+/// ("request done") instead of a line of its own: a hot route writes one line, not two.
+pub fn outcome(outcome: &'static str, id: &str) {
+    let span = tracing::Span::current();
+    span.record("outcome", outcome);
+    span.record("id", id);
+}

@@ -21,11 +21,11 @@ async fn create(app: &Events, req: &Request, owner: &Owner) -> Result<Response<B
     let event = Event::parse(&fields, new_event_id).map_err(invalid_event)?;
     let item = EventItem::new(owner, &event, events_store::now_us());
     if !app.store.put_event(&item).await? {
-        tracing::info!(event_id = event.id.as_str(), outcome = "exists");
+        shared::telemetry::outcome("exists", event.id.as_str());
         return Err(event_exists());
     }
     app.metrics.count("EventsCreated", &[]);
-    tracing::info!(event_id = event.id.as_str(), outcome = "created");
+    shared::telemetry::outcome("created", event.id.as_str());
     let mut response = http::json(StatusCode::CREATED, &event);
     let location =
         header::HeaderValue::from_str(&format!("/event/{}", event.id.as_str())).expect("ASCII");

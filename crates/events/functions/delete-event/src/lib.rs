@@ -20,7 +20,7 @@ async fn delete(app: &Events, req: &Request) -> Result<Response<Body>, ApiError>
         .ok_or_else(event_not_found)?;
     app.cache.forget_event(&owner, &id, item.created_us).await;
     app.metrics.count("EventsDeleted", &[]);
-    tracing::info!(event_id = id.as_str(), outcome = "deleted");
+    shared::telemetry::outcome("deleted", id.as_str());
     Ok(Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(Body::Empty)

@@ -3,7 +3,8 @@
 # the dev build that make run serves, then the benchmark driver (tests/brokerage-bench): API
 # orders (8 clients and 1) beside the bare DynamoDB work at the same concurrency, DynamoDB
 # calls per order, cold start and RSS of each function, zipped sizes of the arm64
-# functions; then the events, factories and catalog benchmarks. ORDERS (default 2000) and CLIENTS (8)
+# functions; then the events, factories and catalog benchmarks (the catalog's cold starts of the
+# host release graphql binary). ORDERS (default 2000) and CLIENTS (8)
 # tune the order runs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -12,7 +13,7 @@ ensure_deps
 functions=(create-account place-order get-account list-orders)
 events_functions=(create-event get-event delete-event report aggregate-events)
 log "release build (host) of the functions and the drivers"
-cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}" "${events_functions[@]}") -p api-tests
+cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}" "${events_functions[@]}") -p graphql -p api-tests
 log "dev build (make run's) of the functions"
 cargo build --bins $(printf -- '-p %s ' "${functions[@]}")
 zips=$RUN/zips.txt

@@ -9,7 +9,7 @@
 //! Usage: catalog-bench QUERIES_PER_CLIENT CLIENTS
 
 use api_tests::cold_start::{cold_starts, ColdStart};
-use api_tests::{required_env, unique_table, CallCounter};
+use api_tests::{merge_summary, required_env, service_config, unique_table, CallCounter};
 use catalog_fake_upstreams::Fakes;
 use catalog_store::snapshot::Refresher;
 use catalog_store::{Catalog, Upstreams};
@@ -17,7 +17,7 @@ use graphql::Graphql;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request};
 use serde_json::{json, Value};
-use shared::{App, Config, KeySource, State, SystemClock};
+use shared::{App, KeySource, State, SystemClock};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,19 +43,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 async fn build(fakes: &Fakes, calls: &CallCounter) -> (Graphql, f64) {
     let table = unique_table();
     let started = Instant::now();
-    let mut c = Config::from_lookup(Catalog::SERVICE, |_| None).expect("defaults are valid");
-    c.table_name = table.clone();
-    c.api_name = table.clone();
-    c.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
-    c.redis_url = Some(required_env("REDIS_URL"));
+    let mut c = service_config(Catalog::SERVICE, &table, Some(required_env("REDIS_URL")));
     c.keys = KeySource::Local(vec![KEY.into()]);
-    c.limits = shared::Limits {
-        key_rate: 1_000_000,
-        key_burst: 1_000_000,
-        daily_quota: 1_000_000_000,
-        stage_rate: 1_000_000,
-        stage_burst: 1_000_000,
-    };
     let sdk = shared::app::sdk_config(&c).await;
     let client = aws_sdk_dynamodb::Client::from_conf(
         shared::app::dynamodb_config(&sdk)
@@ -186,19 +175,7 @@ async fn run() {
         "catalog_init_in_process_ms": (init_ms * 100.0).round() / 100.0,
         "catalog_graphql_zip_bytes": zip,
     });
-    let mut summary: serde_json::Map<String, Value> =
-        std::fs::read_to_string("target/bench/summary.json")
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-    summary.retain(|k, _| !k.starts_with("catalog_"));
-    summary.extend(figures.as_object().expect("an object").clone());
-    std::fs::create_dir_all("target/bench").expect("target/bench");
-    std::fs::write(
-        "target/bench/summary.json",
-        serde_json::to_string_pretty(&summary).expect("JSON"),
-    )
-    .expect("written");
+    merge_summary("catalog_", figures.as_object().expect("an object").clone());
     println!("\ncatalog ({queries} nested queries, {clients} clients, fresh cache)");
     for (k, v) in figures.as_object().expect("an object") {
         println!("  {k:<36} {v}");

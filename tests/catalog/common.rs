@@ -1,7 +1,7 @@
 //! The graphql function's app for tests: DynamoDB Local with a call counter, Redis, the
 //! fake upstreams in this process, and a clock the test moves.
 
-use api_tests::{required_env, unique_table, CallCounter};
+use api_tests::{required_env, service_config, unique_table, CallCounter};
 use catalog_fake_upstreams::{Fakes, Fault};
 use catalog_store::snapshot::Refresher;
 use catalog_store::{Catalog, Upstreams};
@@ -9,7 +9,7 @@ use graphql::Graphql;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{json, Value};
-use shared::{App, Config, FixedClock, KeySource, Metrics, State};
+use shared::{App, FixedClock, KeySource, Metrics, State};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,20 +38,9 @@ pub async fn fresh() -> T {
 pub async fn fresh_with(env: &[(&str, &str)]) -> T {
     let table = unique_table();
     let fakes = Fakes::start(&fixtures(), 0).await.expect("fakes start");
-    let mut c = Config::from_lookup(Catalog::SERVICE, |_| None).expect("defaults are valid");
-    c.table_name = table.clone();
-    c.api_name = table.clone();
-    c.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
-    c.redis_url = Some(required_env("REDIS_URL"));
+    let mut c = service_config(Catalog::SERVICE, &table, Some(required_env("REDIS_URL")));
     c.keys = KeySource::Local(vec![KEY.into()]);
     c.cache_timeout = Duration::from_millis(200);
-    c.limits = shared::Limits {
-        key_rate: 1_000_000,
-        key_burst: 1_000_000,
-        daily_quota: 1_000_000_000,
-        stage_rate: 1_000_000,
-        stage_burst: 1_000_000,
-    };
     let calls = CallCounter::default();
     let sdk = shared::app::sdk_config(&c).await;
     let client = aws_sdk_dynamodb::Client::from_conf(

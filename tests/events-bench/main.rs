@@ -9,7 +9,7 @@
 //! Usage: events-bench EVENTS CLIENTS
 
 use api_tests::http_client::Api;
-use api_tests::{required_env, CallCounter};
+use api_tests::{merge_summary, required_env, CallCounter};
 use events_domain::Event;
 use events_store::items::EventItem;
 use events_store::Events;
@@ -121,40 +121,27 @@ async fn main() {
         printed.push((name, p50, p95, ddb, bound, rows));
     }
 
-    let mut summary: serde_json::Map<String, Value> =
-        std::fs::read_to_string("target/bench/summary.json")
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-    summary.retain(|k, _| !k.starts_with("events_"));
-    summary.extend(
-        json!({
-            "events_ingested": ingested,
-            "events_clients": clients,
-            "events_ingest_per_second": round(ingest_rate),
-            "events_raw_putitem_per_second": round(raw_rate),
-            "events_ingest_to_raw_ratio": round(ingest_rate / raw_rate),
-            "events_post_p50_ms": round(percentile(&latencies, 0.5)),
-            "events_post_p95_ms": round(percentile(&latencies, 0.95)),
-            "events_aggregate_writes_per_event": round(writes_per_event),
-            "events_aggregation_s": round(catch_up_s),
-            "events_aggregated_per_second": round(aggregated_rate),
-            "events_lag_load_per_second": LAG_LOAD_PER_SECOND,
-            "events_lag_p50_ms": round(percentile(&lags, 0.5)),
-            "events_lag_p99_ms": round(percentile(&lags, 0.99)),
-            "events_report_cache": "off (the report function in this process, release build)",
-        })
-        .as_object()
-        .unwrap()
-        .clone(),
-    );
-    summary.extend(shapes);
-    std::fs::create_dir_all("target/bench").unwrap();
-    std::fs::write(
-        "target/bench/summary.json",
-        serde_json::to_string_pretty(&summary).unwrap(),
-    )
-    .unwrap();
+    let mut figures = json!({
+        "events_ingested": ingested,
+        "events_clients": clients,
+        "events_ingest_per_second": round(ingest_rate),
+        "events_raw_putitem_per_second": round(raw_rate),
+        "events_ingest_to_raw_ratio": round(ingest_rate / raw_rate),
+        "events_post_p50_ms": round(percentile(&latencies, 0.5)),
+        "events_post_p95_ms": round(percentile(&latencies, 0.95)),
+        "events_aggregate_writes_per_event": round(writes_per_event),
+        "events_aggregation_s": round(catch_up_s),
+        "events_aggregated_per_second": round(aggregated_rate),
+        "events_lag_load_per_second": LAG_LOAD_PER_SECOND,
+        "events_lag_p50_ms": round(percentile(&lags, 0.5)),
+        "events_lag_p99_ms": round(percentile(&lags, 0.99)),
+        "events_report_cache": "off (the report function in this process, release build)",
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    figures.extend(shapes);
+    merge_summary("events_", figures);
 
     println!("\n{:<44} {:>14}  target", "events: measure", "value");
     let row =

@@ -1,7 +1,7 @@
 //! The events service's apps, requests and stream for its tests: the app each function builds
 //! at cold start, on DynamoDB Local and redis-server, with a client that counts its calls.
 
-use api_tests::{required_env, unique_table, CallCounter};
+use api_tests::{required_env, service_config, unique_table, CallCounter};
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use chrono_tz::Tz;
 use events_store::Events;
@@ -32,20 +32,9 @@ impl std::ops::Deref for T {
 
 /// The configuration of a test on `table`: no limits, the given Redis, `keys` accepted.
 pub fn config(table: &str, redis_url: Option<String>, keys: Vec<String>) -> Config {
-    let mut c = Config::from_lookup(Events::SERVICE, |_| None).expect("defaults are valid");
-    c.table_name = table.to_owned();
-    c.api_name = table.to_owned();
-    c.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
-    c.redis_url = redis_url;
+    let mut c = service_config(Events::SERVICE, table, redis_url);
     c.cache_ttl = Duration::from_secs(60);
     c.keys = KeySource::Local(keys);
-    c.limits = shared::Limits {
-        key_rate: 1_000_000,
-        key_burst: 1_000_000,
-        daily_quota: 1_000_000_000,
-        stage_rate: 1_000_000,
-        stage_burst: 1_000_000,
-    };
     c
 }
 

@@ -6,11 +6,11 @@
 //!
 //! Usage: factories-bench RUNS
 
-use api_tests::{required_env, CallCounter};
+use api_tests::{merge_summary, required_env, service_config, CallCounter};
 use factories_store::Factories;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::{App, Config, KeySource, State, SystemClock};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,19 +19,8 @@ use std::time::Instant;
 const KEY: &str = "local-dev-key";
 
 fn config(table: &str, redis: Option<String>) -> Config {
-    let mut c = Config::from_lookup(Factories::SERVICE, |_| None).expect("defaults are valid");
-    c.table_name = table.to_owned();
-    c.api_name = table.to_owned();
-    c.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
-    c.redis_url = redis;
+    let mut c = service_config(Factories::SERVICE, table, redis);
     c.keys = KeySource::Local(vec![KEY.into()]);
-    c.limits = shared::Limits {
-        key_rate: 1_000_000,
-        key_burst: 1_000_000,
-        daily_quota: 1_000_000_000,
-        stage_rate: 1_000_000,
-        stage_burst: 1_000_000,
-    };
     c
 }
 
@@ -205,19 +194,7 @@ async fn main() {
         "factories_update_p99_ms": round(percentile(&update_ms, 0.99)),
         "factories_bench": "the functions' handlers in this process (release build), DynamoDB Local and redis-server on loopback; cold: the cache off",
     });
-    let mut summary: serde_json::Map<String, Value> =
-        std::fs::read_to_string("target/bench/summary.json")
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-    summary.retain(|k, _| !k.starts_with("factories_"));
-    summary.extend(figures.as_object().unwrap().clone());
-    std::fs::create_dir_all("target/bench").unwrap();
-    std::fs::write(
-        "target/bench/summary.json",
-        serde_json::to_string_pretty(&summary).unwrap(),
-    )
-    .unwrap();
+    merge_summary("factories_", figures.as_object().unwrap().clone());
     println!("\n{:<52} {:>12}", "factories: measure", "value");
     for (k, v) in figures.as_object().unwrap() {
         if k != "factories_bench" {

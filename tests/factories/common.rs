@@ -1,7 +1,7 @@
 //! The factories service's app for its tests: the app each function builds at cold start,
 //! on DynamoDB Local and redis-server, with a client that counts its calls (and its writes).
 
-use api_tests::{required_env, unique_table, CallCounter};
+use api_tests::{required_env, service_config, unique_table, CallCounter};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -66,20 +66,9 @@ impl std::ops::Deref for T {
 }
 
 pub fn config(table: &str, redis_url: Option<String>) -> Config {
-    let mut c = Config::from_lookup(Factories::SERVICE, |_| None).expect("defaults are valid");
-    c.table_name = table.to_owned();
-    c.api_name = table.to_owned();
-    c.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
-    c.redis_url = redis_url;
+    let mut c = service_config(Factories::SERVICE, table, redis_url);
     c.cache_ttl = Duration::from_secs(60);
     c.keys = KeySource::Local(vec![KEY.into(), OTHER.into()]);
-    c.limits = shared::Limits {
-        key_rate: 1_000_000,
-        key_burst: 1_000_000,
-        daily_quota: 1_000_000_000,
-        stage_rate: 1_000_000,
-        stage_burst: 1_000_000,
-    };
     c
 }
 

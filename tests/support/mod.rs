@@ -10,7 +10,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use brokerage_store::Brokerage;
 use lambda_http::{Body, Request, Response};
-use shared::{App, Clock, Config, FixedClock, MarketHours, State};
+use shared::{App, Clock, Config, FixedClock, MarketHours, Service, State};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,26 +95,51 @@ impl std::ops::Deref for TestApp {
     }
 }
 
+/// Puts a bench's figures (every key starting with `prefix`) into target/bench/summary.json,
+/// replacing that prefix's earlier keys and keeping the other benches'.
+pub fn merge_summary(prefix: &str, figures: serde_json::Map<String, serde_json::Value>) {
+    const SUMMARY: &str = "target/bench/summary.json";
+    let mut summary: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(SUMMARY)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    summary.retain(|k, _| !k.starts_with(prefix));
+    summary.extend(figures);
+    std::fs::create_dir_all("target/bench").expect("target/bench");
+    std::fs::write(
+        SUMMARY,
+        serde_json::to_string_pretty(&summary).expect("JSON"),
+    )
+    .expect("summary written");
+}
+
 pub fn unique_table() -> String {
     format!("test-{}-{:016x}", std::process::id(), fastrand::u64(..))
 }
 
-pub fn config(table: &str, redis_url: Option<String>) -> Config {
-    let mut config = Config::from_lookup(Brokerage::SERVICE, |_| None).expect("defaults are valid");
-    config.table_name = table.to_owned();
-    // The limits' state in Redis is per API: each test's own.
-    config.api_name = table.to_owned();
-    config.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
-    config.redis_url = redis_url;
-    config.cache_ttl = Duration::from_secs(60);
+/// A service's defaults on `table` of the test stack's DynamoDB Local, with `redis_url`, and
+/// limits no test reaches.
+pub fn service_config(service: Service, table: &str, redis_url: Option<String>) -> Config {
+    let mut c = Config::from_lookup(service, |_| None).expect("defaults are valid");
+    c.table_name = table.to_owned();
+    // The limits' state in Redis is per API: each table's own.
+    c.api_name = table.to_owned();
+    c.dynamodb_endpoint = Some(required_env("DYNAMODB_ENDPOINT"));
+    c.redis_url = redis_url;
     // Only the limits' own tests are throttled (they set their own).
-    config.limits = shared::Limits {
+    c.limits = shared::Limits {
         key_rate: 1_000_000,
         key_burst: 1_000_000,
         daily_quota: 1_000_000_000,
         stage_rate: 1_000_000,
         stage_burst: 1_000_000,
     };
+    c
+}
+
+pub fn config(table: &str, redis_url: Option<String>) -> Config {
+    let mut config = service_config(Brokerage::SERVICE, table, redis_url);
+    config.cache_ttl = Duration::from_secs(60);
     config
 }
 

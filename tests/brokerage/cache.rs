@@ -57,10 +57,14 @@ async fn a_read_fills_the_cache_and_the_next_read_is_served_from_it() {
     assert_eq!(json_of(&first)["cash"], json!(500));
     assert_eq!(t.calls.take(), 1, "a miss reads DynamoDB");
     let cached = redis_get(&key).await.expect("the miss filled the cache");
+    // The view as served, then the account item's books that orders are judged on.
+    let (view, books) = cached.split_once('\n').expect("the view, then the books");
     assert!(
-        cached.ends_with(r#"{"id":1,"cash":500,"issuers":[]}"#),
+        view.ends_with(r#"{"id":1,"cash":500,"issuers":[]}"#),
         "{cached}"
     );
+    let books: brokerage_store::Books = serde_json::from_str(books).unwrap();
+    assert_eq!(books, brokerage_store::Books::new());
     let ttl = redis_ttl(&key).await;
     assert!(
         (1..=60).contains(&ttl),

@@ -1,6 +1,6 @@
 //! Infrastructure faults: Redis killed or frozen mid-run, DynamoDB Local killed and back,
 //! DynamoDB hanging, and (with a mock client, as no real server does it on demand)
-//! transaction conflicts on every attempt and throttling. Never a 5xx but 503, never a
+//! write conflicts on every attempt and throttling. Never a 5xx but 503, never a
 //! panic, never a stale read after a write that returned.
 
 use api_tests::procs::Server;
@@ -10,11 +10,11 @@ use aws_sdk_dynamodb::operation::query::QueryError;
 use aws_sdk_dynamodb::operation::transact_get_items::{
     TransactGetItemsError, TransactGetItemsOutput,
 };
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::error::{
-    ProvisionedThroughputExceededException, TransactionCanceledException,
+    ProvisionedThroughputExceededException, TransactionConflictException,
 };
-use aws_sdk_dynamodb::types::{CancellationReason, ItemResponse};
+use aws_sdk_dynamodb::types::ItemResponse;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use brokerage_domain::{Account, AccountId, Cash};
@@ -48,15 +48,11 @@ async fn conflicts_on_every_attempt_end_in_a_503_after_bounded_retries() {
             .responses(ItemResponse::builder().build())
             .build()
     });
-    let conflict = mock!(Client::transact_write_items).then_error(|| {
-        let reason = || {
-            CancellationReason::builder()
-                .code("TransactionConflict")
-                .build()
-        };
-        TransactWriteItemsError::TransactionCanceledException(
-            TransactionCanceledException::builder()
-                .set_cancellation_reasons(Some((0..5).map(|_| reason()).collect()))
+    // The account item's write alone, refused each time for a transaction in progress on it.
+    let conflict = mock!(Client::update_item).then_error(|| {
+        UpdateItemError::TransactionConflictException(
+            TransactionConflictException::builder()
+                .message("transaction in progress")
                 .build(),
         )
     });

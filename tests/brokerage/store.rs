@@ -339,3 +339,159 @@ async fn money_round_trips_exactly_as_dynamodb_numbers() {
         assert_eq!(loaded.unwrap().cash.value().to_string(), text);
     }
 }
+
+/// The ledger as list-orders pages it, `limit` at a time, newest first: (timestamp, shares).
+async fn whole_ledger(t: &TestApp, id: AccountId, limit: u32) -> Vec<(i64, u64)> {
+    let mut out = Vec::new();
+    let mut before = None;
+    loop {
+        let page = t
+            .store
+            .orders_page(&owner(), id, limit, before)
+            .await
+            .unwrap()
+            .expect("the account exists");
+        assert!(page.orders.len() <= limit as usize);
+        out.extend(
+            page.orders
+                .iter()
+                .map(|o| (o.timestamp, o.total_shares.get())),
+        );
+        match page.next {
+            Some(next) => before = Some(next),
+            None => return out,
+        }
+    }
+}
+
+/// Ledger items (`ORDER#`) or guard items (`DEDUP#`) written out of the account item so far.
+async fn items_of(t: &TestApp, id: AccountId, prefix: &str) -> usize {
+    t.store
+        .client()
+        .query()
+        .table_name(t.store.table())
+        .key_condition_expression("pk = :pk AND begins_with(sk, :o)")
+        .expression_attribute_values(":pk", shared::dynamo::s(format!("ACCOUNT#{}", id.0)))
+        .expression_attribute_values(":o", shared::dynamo::s(prefix))
+        .send()
+        .await
+        .unwrap()
+        .count() as usize
+}
+
+#[tokio::test]
+async fn orders_kept_in_the_account_item_are_written_out_and_listed_once_newest_first() {
+    use brokerage_store::store::FLUSH_AT;
+    let t = fresh_app().await;
+    create_account::handle(
+        &t,
+        with_body(event("create-account"), r#"{"cash": 100000}"#),
+    )
+    .await;
+    let id = AccountId(1);
+    let n = 2 * FLUSH_AT + 3;
+    t.calls.take();
+    for i in 0..n as i64 {
+        let body = order(OPEN_TS + 10 * i, "BUY", "X", i as u64 + 1, "1");
+        let resp = place_order::handle(&t, request("place-order", 1, &body)).await;
+        assert_eq!(json_of(&resp)["business_errors"], serde_json::json!([]));
+        // The first reads the account; every other is one write, the ones that write the
+        // account item's entries out as ledger items too.
+        assert_eq!(t.calls.take(), if i == 0 { 2 } else { 1 }, "order {i}");
+    }
+    assert_eq!(items_of(&t, id, "ORDER#").await, 2 * FLUSH_AT);
+    let newest_first: Vec<(i64, u64)> = (0..n as i64)
+        .rev()
+        .map(|i| (OPEN_TS + 10 * i, i as u64 + 1))
+        .collect();
+    for limit in [1, 5, FLUSH_AT as u32, 500] {
+        assert_eq!(
+            whole_ledger(&t, id, limit).await,
+            newest_first,
+            "limit {limit}"
+        );
+    }
+    // The same through the handler, and the balance that the ledger adds up to.
+    let page = list_orders::handle(&t, request("list-orders", 1, "")).await;
+    assert_eq!(json_of(&page)["orders"].as_array().unwrap().len(), n);
+    let spent: u64 = (1..=n as u64).sum();
+    assert_eq!(stored_cash(&t, 1).await, (100000 - spent).to_string());
+}
+
+#[tokio::test]
+async fn the_duplicate_window_is_exact_for_guards_written_out_of_the_account_item() {
+    use brokerage_store::store::{FLUSH_AT, GUARDS_KEPT};
+    let t = fresh_app().await;
+    let id = t
+        .store
+        .open_account(&owner(), cash("100000"), NOW)
+        .await
+        .unwrap()
+        .id;
+    let t0 = OPEN_TS + 3000;
+    assert!(place(&t.store, id, &order(t0, "BUY", "K", 7, "1"))
+        .await
+        .accepted());
+    // Enough other orders at the same second that the account item writes every guard out,
+    // so the ones below are judged on guard items.
+    for i in 0..(GUARDS_KEPT + 2 * FLUSH_AT) as u64 {
+        let out = place(&t.store, id, &order(t0, "BUY", "OTHER", i + 1, "1")).await;
+        assert!(out.accepted(), "{i}: {:?}", out.business_errors);
+    }
+    assert_eq!(
+        items_of(&t, id, "DEDUP#").await,
+        1 + GUARDS_KEPT + 2 * FLUSH_AT,
+        "every guard an item: written out, then, once the fence passed that second, written so"
+    );
+    let dup = vec![BusinessError::DuplicatedOperation];
+    for ts in [t0 - 299, t0 - 1, t0, t0 + 1, t0 + 299] {
+        let out = place(&t.store, id, &order(ts, "BUY", "K", 7, "1")).await;
+        assert_eq!(out.business_errors, dup, "{ts}");
+        let out = place(&t.store, id, &order(ts, "BUY", "OTHER", 1, "1")).await;
+        assert_eq!(out.business_errors, dup, "{ts}");
+    }
+    // A window away on either side is no duplicate, and is one for whatever follows.
+    assert!(place(&t.store, id, &order(t0 + 300, "BUY", "K", 7, "1"))
+        .await
+        .accepted());
+    assert!(place(&t.store, id, &order(t0 - 300, "BUY", "K", 7, "1"))
+        .await
+        .accepted());
+    for ts in [t0 - 599, t0 + 599] {
+        let out = place(&t.store, id, &order(ts, "BUY", "K", 7, "1")).await;
+        assert_eq!(out.business_errors, dup, "{ts}");
+    }
+    // The same through the handler, judged on the cached account item.
+    let app_id = create_account::handle(
+        &t,
+        with_body(event("create-account"), r#"{"cash": 100000}"#),
+    )
+    .await;
+    let app_id = json_of(&app_id)["id"].as_u64().unwrap();
+    let buy =
+        |ts: i64, shares: u64| request("place-order", app_id, &order(ts, "BUY", "Y", shares, "1"));
+    for i in 0..(GUARDS_KEPT + 2 * FLUSH_AT) as u64 {
+        let resp = place_order::handle(&t, buy(t0, i + 1)).await;
+        assert_eq!(
+            json_of(&resp)["business_errors"],
+            serde_json::json!([]),
+            "{i}"
+        );
+    }
+    for shares in [1, 20, (GUARDS_KEPT + 2 * FLUSH_AT) as u64] {
+        let resp = place_order::handle(&t, buy(t0 + 299, shares)).await;
+        assert_eq!(
+            json_of(&resp)["business_errors"],
+            serde_json::json!(["DUPLICATED_OPERATION"]),
+            "{shares}"
+        );
+        let resp = place_order::handle(&t, buy(t0 + 300, shares)).await;
+        assert_eq!(
+            json_of(&resp)["business_errors"],
+            serde_json::json!([]),
+            "{shares}"
+        );
+    }
+    let orders = whole_ledger(&t, AccountId(app_id), 7).await;
+    assert_eq!(orders.len(), GUARDS_KEPT + 2 * FLUSH_AT + 3);
+}

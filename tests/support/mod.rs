@@ -205,8 +205,8 @@ pub fn app_from_client(
     }
 }
 
-/// Runs `race` once, just before the first `TransactWriteItems` its client sends: another
-/// writer committing between this client's read and its write.
+/// Runs `race` once, just before the first order write its client sends (`UpdateItem` or
+/// `TransactWriteItems`): another writer committing between this client's read and its write.
 pub struct BeforeFirstWrite(std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>);
 
 impl BeforeFirstWrite {
@@ -233,7 +233,7 @@ impl Intercept for BeforeFirstWrite {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
-        if target.ends_with(".TransactWriteItems") {
+        if target.ends_with(".TransactWriteItems") || target.ends_with(".UpdateItem") {
             if let Some(race) = self.0.lock().unwrap().take() {
                 race();
             }
@@ -242,7 +242,7 @@ impl Intercept for BeforeFirstWrite {
     }
 }
 
-/// An app on `t`'s table whose first `TransactWriteItems` waits for `race` to run to its end
+/// An app on `t`'s table whose first order write waits for `race` to run to its end
 /// (on the same runtime: call from a multi-threaded test).
 pub fn racing_app(t: &TestApp, race: impl FnOnce() + Send + 'static) -> TestApp {
     let calls = CallCounter::default();

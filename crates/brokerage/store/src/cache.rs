@@ -1,6 +1,10 @@
 //! Account views in the platform's Redis cache, each with its account's version, so that
-//! no late fill or slower order ever puts an older balance back.
+//! no late fill or slower order ever puts an older balance back. Beside the view (after a
+//! newline, which compact JSON never holds) the account item's books, so that an order can be
+//! judged and applied on the cached state without a read.
 
+use crate::items::Books;
+use crate::store::Held;
 use brokerage_domain::{Account, AccountId, Cash, Holding, IssuerName, Owner, Price};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -26,29 +30,54 @@ impl AccountCache {
     /// The cached JSON view of an account of `owner`, if present.
     pub async fn get_account(&self, owner: &Owner, id: AccountId) -> Option<String> {
         let key = self.cache.key(&account_name(owner, id))?;
-        self.cache.get(key).await
+        let mut cached = self.cache.get(key).await?;
+        if let Some(end) = cached.find('\n') {
+            cached.truncate(end);
+        }
+        Some(cached)
     }
 
-    /// The account as its cached view and version say it stands, for judging an order
-    /// without a read: a commit on it is conditioned on that version, so a stale view costs a
-    /// failed transaction (which returns the account as it is), never a wrong answer.
-    pub async fn get_state(&self, owner: &Owner, id: AccountId) -> Option<Account> {
+    /// The account item as its cached view, books and version say it stands, for judging an
+    /// order without a read: a commit on it is conditioned on that version, so a stale view
+    /// costs a failed write (which returns the account item as it is), never a wrong answer.
+    /// `None` for a view cached without its books.
+    pub async fn get_state(&self, owner: &Owner, id: AccountId) -> Option<Held> {
         let key = self.cache.key(&account_name(owner, id))?;
-        let (version, view) = self.cache.get_versioned(key).await?;
-        let account = decode_view(owner, version, &view);
-        if account.as_ref().is_none_or(|a| a.id != id) {
-            tracing::warn!(account_id = %id, "cached view unreadable; using DynamoDB");
-            return None;
+        let (version, cached) = self.cache.get_versioned(key).await?;
+        let (view, books) = cached.split_once('\n')?;
+        let account = decode_view(owner, version, view).filter(|a| a.id == id);
+        let books = serde_json::from_str::<Books>(books).ok();
+        match (account, books) {
+            (Some(account), Some(books)) => Some(Held { account, books }),
+            _ => {
+                tracing::warn!(account_id = %id, "cached view unreadable; using DynamoDB");
+                None
+            }
         }
-        account
     }
 
     /// Caches the account's view unless a newer version is already there.
     pub async fn put_account(&self, account: &Account) {
+        self.put(account, None).await
+    }
+
+    /// Caches the account's view and its books unless a newer version is already there.
+    pub async fn put_held(&self, account: &Account, books: &Books) {
+        self.put(account, Some(books)).await
+    }
+
+    async fn put(&self, account: &Account, books: Option<&Books>) {
         let Some(key) = self.cache.key(&account_name(&account.owner, account.id)) else {
             return;
         };
-        match serde_json::to_string(&account.view()) {
+        let view = serde_json::to_string(&account.view()).and_then(|mut view| {
+            if let Some(books) = books {
+                view.push('\n');
+                view.push_str(&serde_json::to_string(books)?);
+            }
+            Ok(view)
+        });
+        match view {
             Ok(view) => {
                 self.cache.put_if_newer(key, account.version, view).await;
             }

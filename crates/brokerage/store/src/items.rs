@@ -41,18 +41,87 @@ pub fn order_key(id: AccountId, seq: u64) -> Item {
     dynamo::key(account_pk(id), order_sk(seq))
 }
 
-fn guard_sk(k: &DedupKey, bucket: i64) -> String {
-    format!(
-        "DEDUP#{}#{}#{}#{bucket}",
-        k.operation.as_wire(),
-        k.issuer,
-        k.shares.get()
-    )
+/// A duplicate key as the account's books and its guard items name it.
+pub fn guard_name(k: &DedupKey) -> String {
+    format!("{}#{}#{}", k.operation.as_wire(), k.issuer, k.shares.get())
 }
 
-/// The duplicate guard of one key in one window bucket (see `DedupKey::bucket`).
+fn guard_sk(name: &str, bucket: i64) -> String {
+    format!("DEDUP#{name}#{bucket}")
+}
+
+/// The duplicate guard item of one key in one window bucket (see `DedupKey::bucket`).
 pub fn guard_key(id: AccountId, k: &DedupKey, bucket: i64) -> Item {
-    dynamo::key(account_pk(id), guard_sk(k, bucket))
+    dynamo::key(account_pk(id), guard_sk(&guard_name(k), bucket))
+}
+
+/// What the account item keeps beside the balance, so that an accepted order can write that
+/// one item alone: its latest accepted orders until they are written out as ledger items,
+/// and the duplicate guards of the accepted orders stamped after `fence`. Guards of orders
+/// stamped at or before `fence` are guard items (one per key and window bucket).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Books {
+    /// Oldest first; their sequence numbers are above every ledger item's.
+    #[serde(default)]
+    pub recent: Vec<Pending>,
+    /// Duplicate key (`guard_name`) to the timestamps of its accepted orders after `fence`.
+    #[serde(default)]
+    pub guards: BTreeMap<String, Vec<i64>>,
+    /// An account item written before the books existed has all its guards as items.
+    #[serde(default = "all_guards_are_items")]
+    pub fence: i64,
+}
+
+fn all_guards_are_items() -> i64 {
+    i64::MAX
+}
+
+impl Books {
+    /// A new account's: no guard items at all.
+    pub fn new() -> Books {
+        Books {
+            recent: Vec::new(),
+            guards: BTreeMap::new(),
+            fence: i64::MIN,
+        }
+    }
+}
+
+impl Default for Books {
+    fn default() -> Books {
+        Books::new()
+    }
+}
+
+/// An accepted order kept in the account item until it is written out as a ledger item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub seq: u64,
+    pub timestamp: i64,
+    pub operation: String,
+    pub issuer_name: String,
+    pub total_shares: u64,
+    #[serde(with = "shared::dynamo::number")]
+    pub share_price: Decimal,
+    pub accepted_at: i64,
+    /// Tells this commit's entry from another's with the same sequence number, when a write
+    /// whose answer was lost is judged again.
+    pub nonce: u64,
+}
+
+impl Pending {
+    pub fn of(order: &Order, seq: u64, accepted_at: i64, nonce: u64) -> Pending {
+        Pending {
+            seq,
+            timestamp: order.timestamp,
+            operation: order.operation.as_wire().into(),
+            issuer_name: order.issuer.as_str().into(),
+            total_shares: order.shares.get(),
+            share_price: order.price.value().normalize(),
+            accepted_at,
+            nonce,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,6 +137,9 @@ struct AccountItem {
     /// Only on the item `open_account` writes; order commits update the other attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_at: Option<i64>,
+    recent: Vec<Pending>,
+    guards: BTreeMap<String, Vec<i64>>,
+    fence: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -92,6 +164,8 @@ struct OrderItem {
     #[serde(with = "shared::dynamo::number")]
     amount: Decimal,
     accepted_at: i64,
+    #[serde(default)]
+    nonce: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -150,11 +224,47 @@ pub fn account_item(a: &Account, now: i64) -> Result<Item, Malformed> {
         holdings: holdings_items(&a.holdings),
         version: a.version,
         created_at: Some(now),
+        recent: Vec::new(),
+        guards: BTreeMap::new(),
+        fence: Books::new().fence,
     })
 }
 
+/// The books attributes as an order's update writes them.
+pub fn books_values(books: &Books) -> Result<[AttributeValue; 3], Malformed> {
+    Ok([
+        to_value(&books.recent)?,
+        to_value(&books.guards)?,
+        to_value(&books.fence)?,
+    ])
+}
+
+pub fn decode_books(item: &Item) -> Result<Books, Malformed> {
+    from_item(item)
+}
+
+/// The nonce of a ledger item, which tells whose commit wrote it.
+pub fn decode_nonce(item: &Item) -> Result<u64, Malformed> {
+    #[derive(Deserialize)]
+    struct Nonce {
+        #[serde(default)]
+        nonce: u64,
+    }
+    from_item::<Nonce>(item).map(|n| n.nonce)
+}
+
+#[derive(Debug, Deserialize)]
+struct StoredAccount {
+    id: u64,
+    owner: String,
+    #[serde(with = "shared::dynamo::number")]
+    cash: Decimal,
+    holdings: BTreeMap<String, HoldingItem>,
+    version: u64,
+}
+
 pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
-    let stored: AccountItem = from_item(item)?;
+    let stored: StoredAccount = from_item(item)?;
     let mut holdings = BTreeMap::new();
     for (name, h) in stored.holdings {
         let issuer = IssuerName::new(&name).ok_or_else(|| Malformed(format!("issuer {name}")))?;
@@ -173,49 +283,83 @@ pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
     })
 }
 
-pub fn order_item(
-    account: &Account,
-    seq: u64,
-    order: &Order,
-    accepted_at: i64,
-) -> Result<Item, Malformed> {
+/// The ledger item of an accepted order kept in the books.
+pub fn order_item(id: AccountId, owner: &Owner, p: &Pending) -> Result<Item, Malformed> {
+    let price = p.share_price;
+    let amount = Decimal::from(p.total_shares)
+        .checked_mul(price)
+        .ok_or_else(|| Malformed(format!("order {}: amount", p.seq)))?;
     to_item(&OrderItem {
-        pk: account_pk(account.id),
-        sk: order_sk(seq),
-        owner: account.owner.0.clone(),
-        seq,
-        timestamp: order.timestamp,
-        operation: order.operation.as_wire().into(),
-        issuer_name: order.issuer.as_str().into(),
-        total_shares: order.shares.get(),
-        share_price: order.price.value().normalize(),
-        amount: order.amount().value().normalize(),
-        accepted_at,
+        pk: account_pk(id),
+        sk: order_sk(p.seq),
+        owner: owner.0.clone(),
+        seq: p.seq,
+        timestamp: p.timestamp,
+        operation: p.operation.clone(),
+        issuer_name: p.issuer_name.clone(),
+        total_shares: p.total_shares,
+        share_price: price.normalize(),
+        amount: amount.normalize(),
+        accepted_at: p.accepted_at,
+        nonce: p.nonce,
     })
 }
 
 pub fn decode_order(id: AccountId, item: &Item) -> Result<LedgerEntry, Malformed> {
     let stored: OrderItem = from_item(item)?;
-    let seq = stored.seq;
+    entry(
+        id,
+        stored.seq,
+        stored.timestamp,
+        &stored.operation,
+        &stored.issuer_name,
+        stored.total_shares,
+        stored.share_price,
+    )
+}
+
+/// An accepted order kept in the books, as the ledger lists it.
+pub fn decode_pending(id: AccountId, p: &Pending) -> Result<LedgerEntry, Malformed> {
+    entry(
+        id,
+        p.seq,
+        p.timestamp,
+        &p.operation,
+        &p.issuer_name,
+        p.total_shares,
+        p.share_price,
+    )
+}
+
+fn entry(
+    id: AccountId,
+    seq: u64,
+    timestamp: i64,
+    operation: &str,
+    issuer_name: &str,
+    total_shares: u64,
+    share_price: Decimal,
+) -> Result<LedgerEntry, Malformed> {
     let bad = |what: &str| Malformed(format!("order {seq}: {what}"));
-    let shares = Shares::new(stored.total_shares).ok_or_else(|| bad("total_shares"))?;
-    let price = Price::from_stored(stored.share_price);
+    let shares = Shares::new(total_shares).ok_or_else(|| bad("total_shares"))?;
+    let price = Price::from_stored(share_price);
     Ok(LedgerEntry {
         id: format!("{id}-{seq}"),
-        timestamp: stored.timestamp,
-        operation: Operation::from_wire(&stored.operation).ok_or_else(|| bad("operation"))?,
-        issuer_name: IssuerName::new(&stored.issuer_name).ok_or_else(|| bad("issuer_name"))?,
+        timestamp,
+        operation: Operation::from_wire(operation).ok_or_else(|| bad("operation"))?,
+        issuer_name: IssuerName::new(issuer_name).ok_or_else(|| bad("issuer_name"))?,
         total_shares: shares,
         share_price: price,
         amount: Amount::of(shares, price),
     })
 }
 
-pub fn guard_item(id: AccountId, k: &DedupKey, order: &Order) -> Result<Item, Malformed> {
+/// The guard item of an accepted order stamped `ts` with the duplicate key `name`.
+pub fn guard_item(id: AccountId, name: &str, ts: i64) -> Result<Item, Malformed> {
     to_item(&GuardItem {
         pk: account_pk(id),
-        sk: guard_sk(k, DedupKey::bucket(order.timestamp)),
-        ts: order.timestamp,
+        sk: guard_sk(name, DedupKey::bucket(ts)),
+        ts,
     })
 }
 

@@ -13,7 +13,8 @@ use shared::http::{ApiError, Problem};
 use shared::{App, BoxError, MarketHours, Service, State};
 
 pub use cache::AccountCache;
-pub use store::{Keep, OrderOutcome, OrdersPage, Placed, Store, StoreError};
+pub use items::Books;
+pub use store::{Held, Keep, OrderOutcome, OrdersPage, Placed, Store, StoreError};
 
 pub struct Brokerage {
     pub app: App,

@@ -1,9 +1,11 @@
 //! Every DynamoDB access pattern of the brokerage as a named function. Rules that depend on
-//! state are enforced by the conditions of one `TransactWriteItems`, never by read-then-write
-//! alone.
+//! state are enforced by the conditions of the one write that applies an order (the account
+//! item's `UpdateItem`, or a `TransactWriteItems` when it writes more), never by
+//! read-then-write alone.
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Get, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactGetItem, TransactWriteItem, Update,
@@ -11,19 +13,27 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use brokerage_domain::{
     evaluate, Account, AccountId, BusinessError, Cash, Decision, DedupKey, LedgerEntry, Operation,
-    Order, Owner,
+    Order, Owner, DEDUP_WINDOW_SECS,
 };
 use shared::dynamo::{self, n, unavailable, Item, Malformed, Unavailable};
 use shared::idempotency::{self, Keyed, PutError, Record, SavedResponse, Verdict};
 use shared::MarketHours;
 use std::time::Duration;
 
-use crate::items;
+use crate::items::{self, Books, Pending};
 
 /// Attempts at committing one order before answering 503: each failed attempt means
 /// another order on the same account committed first. Optimistic commits on one account
 /// fail about half the time with three writers, so the budget covers a long losing streak.
 pub const MAX_COMMIT_ATTEMPTS: u32 = 32;
+
+/// Accepted orders kept in the account item before they are written out as ledger items, in
+/// the transaction of the order that reaches this many.
+pub const FLUSH_AT: usize = 16;
+
+/// Duplicate guards the account item keeps when its entries are written out: those of the
+/// last window before its newest order, at most this many.
+pub const GUARDS_KEPT: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,6 +60,24 @@ impl From<PutError> for StoreError {
 pub struct OrderOutcome {
     pub account: Account,
     pub business_errors: Vec<BusinessError>,
+    /// The account item's books as this order left them (what the cache keeps beside it).
+    pub books: Books,
+}
+
+/// The account item as the store holds it: the account and its books.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub account: Account,
+    pub books: Books,
+}
+
+impl Held {
+    pub fn decode(item: &Item) -> Result<Held, Malformed> {
+        Ok(Held {
+            account: items::decode_account(item)?,
+            books: items::decode_books(item)?,
+        })
+    }
 }
 
 impl OrderOutcome {
@@ -65,10 +93,11 @@ pub struct OrdersPage {
     pub next: Option<u64>,
 }
 
-/// What an order is judged against: the account and the duplicate guards of the window
-/// buckets around its timestamp (previous, own, next); and its key's record, if it has one.
+/// What an order is judged against: the account item and the duplicate guard items of the
+/// window buckets around its timestamp (previous, own, next); and its key's record, if it
+/// has one.
 struct Snapshot {
-    account: Option<Account>,
+    held: Option<Held>,
     guards: [Option<i64>; 3],
     record: Option<Record>,
 }
@@ -143,6 +172,11 @@ impl Store {
         owner: &Owner,
         id: AccountId,
     ) -> Result<Option<Account>, StoreError> {
+        Ok(self.load(owner, id).await?.map(|h| h.account))
+    }
+
+    /// The account item as it stands (strongly consistent read), if `owner` owns it.
+    pub async fn load(&self, owner: &Owner, id: AccountId) -> Result<Option<Held>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -152,22 +186,24 @@ impl Store {
             .send()
             .await
             .map_err(unavailable)?;
-        let account = out.item().map(items::decode_account).transpose()?;
-        Ok(account.filter(|a| &a.owner == owner))
+        let held = out.item().map(Held::decode).transpose()?;
+        Ok(held.filter(|h| &h.account.owner == owner))
     }
 
     /// Judges and, if accepted, applies one order (`None`: one that is not well-formed, which
     /// is `INVALID_OPERATION`).
     ///
-    /// With `cached`, the account as the cache holds it, an accepted order is one conditional
-    /// transaction and nothing else: its conditions carry the cached version and the
-    /// duplicate guards, and if either moved, the cancellation returns the items as they
-    /// stand and the order is judged again on them. A rejection is never decided on the cache
-    /// alone: a rule broken by the cached state is confirmed by one read. Without `cached`,
-    /// one read and one transaction; a rejected order costs the read only.
+    /// With `cached`, the account item as the cache holds it, an accepted order is one write
+    /// and nothing else: the account item alone, conditioned on the cached version, when the
+    /// order's duplicate guards are all in it (see [`items::Books`]); otherwise one
+    /// transaction that also checks the guard items. If the version moved, the failed
+    /// condition returns the items as they stand and the order is judged again on them. A
+    /// rejection is never decided on the cache alone: a rule broken by the cached state is
+    /// confirmed by one read. Without `cached`, one read and one write; a rejected order
+    /// costs the read only.
     ///
     /// With `keep` (an `Idempotency-Key`), a read also fetches the key's record and the
-    /// outcome's answer is written with the transaction (whose condition on the record
+    /// outcome's answer is written in the order's transaction (whose condition on the record
     /// refuses a key already used), or alone for a rejection: the key adds no call to an
     /// accepted order.
     #[allow(clippy::too_many_arguments)]
@@ -179,16 +215,17 @@ impl Store {
         market: &MarketHours,
         now: i64,
         keep: Option<&Keep<'_>>,
-        cached: Option<Account>,
+        cached: Option<Held>,
     ) -> Result<Placed, StoreError> {
         let key = order.map(Order::dedup_key);
         let target = order.zip(key.as_ref());
-        let cached = cached.filter(|a| &a.owner == owner && a.id == id && target.is_some());
+        let cached =
+            cached.filter(|h| &h.account.owner == owner && h.account.id == id && target.is_some());
         // Whether the state judged is DynamoDB's (read, or returned by a cancelled commit).
         let mut confirmed = cached.is_none();
         let mut snap = match cached {
-            Some(account) => Snapshot {
-                account: Some(account),
+            Some(held) => Snapshot {
+                held: Some(held),
                 guards: [None; 3],
                 record: None,
             },
@@ -201,18 +238,21 @@ impl Store {
                     earlier => return Ok(Placed::Earlier(earlier)),
                 }
             }
-            let Some(account) = snap.account.take().filter(|a| &a.owner == owner) else {
+            let Some(held) = snap.held.take().filter(|h| &h.account.owner == owner) else {
                 return self.rejected(owner, None, now, keep).await;
             };
             let Some((order, key)) = target else {
                 let outcome = OrderOutcome {
-                    account,
+                    account: held.account,
                     business_errors: vec![BusinessError::InvalidOperation],
+                    books: held.books,
                 };
                 return self.rejected(owner, Some(outcome), now, keep).await;
             };
-            let nearby: Vec<i64> = snap.guards.iter().flatten().copied().collect();
-            let next = match evaluate(order, &account, &nearby, market) {
+            let name = items::guard_name(key);
+            let mut nearby: Vec<i64> = snap.guards.iter().flatten().copied().collect();
+            nearby.extend(held.books.guards.get(&name).into_iter().flatten());
+            let next = match evaluate(order, &held.account, &nearby, market) {
                 Decision::Accept(next) => next,
                 Decision::Reject(_) if !confirmed => {
                     snap = self.order_snapshot(owner, id, target, keep).await?;
@@ -221,22 +261,25 @@ impl Store {
                 }
                 Decision::Reject(business_errors) => {
                     let outcome = OrderOutcome {
-                        account,
+                        account: held.account,
                         business_errors,
+                        books: held.books,
                     };
                     return self.rejected(owner, Some(outcome), now, keep).await;
                 }
             };
+            let plan = Plan::new(&held.books, next.version, order, name, now);
             let accepted = OrderOutcome {
                 account: next,
                 business_errors: vec![],
+                books: plan.books.clone(),
             };
             let kept = match keep {
                 Some(k) => Some(k.put(&self.table, owner, Some(&accepted), now)?),
                 None => None,
             };
             match self
-                .commit(&account, &accepted.account, order, key, now, kept)
+                .commit(&held.account, &accepted.account, order, key, &plan, kept)
                 .await
             {
                 Ok(()) => return Ok(Placed::Judged(Some(accepted))),
@@ -252,11 +295,16 @@ impl Store {
                     }
                 }
                 Err(Conflict::Seen(fresh)) => {
+                    if let Some(now_held) = &fresh.held {
+                        if self.applied(id, now_held, &plan).await? {
+                            return Ok(Placed::Judged(Some(accepted)));
+                        }
+                    }
                     // The failed conditions returned the items as they now stand: judge again
                     // without another read, at once: a loser that also waited would keep losing.
                     // The conditions that passed confirm the rest of the state judged.
                     snap = Snapshot {
-                        account: fresh.account.or(Some(account)),
+                        held: fresh.held.or(Some(held)),
                         guards: merge(snap.guards, fresh.guards),
                         record: None,
                     };
@@ -266,12 +314,47 @@ impl Store {
                 Err(Conflict::Unseen) => {
                     backoff(attempt).await;
                     snap = self.order_snapshot(owner, id, target, None).await?;
+                    if let Some(now_held) = &snap.held {
+                        if self.applied(id, now_held, &plan).await? {
+                            return Ok(Placed::Judged(Some(accepted)));
+                        }
+                    }
                     confirmed = true;
                 }
                 Err(Conflict::Failed(e)) => return Err(e),
             }
         }
         Err(StoreError::Contention)
+    }
+
+    /// Whether this order's own commit is the one that moved the account on: a write whose
+    /// answer was lost and that the SDK sent again finds its own entry, in the books or, once
+    /// written out, as the ledger item of its sequence number.
+    async fn applied(&self, id: AccountId, now: &Held, plan: &Plan) -> Result<bool, StoreError> {
+        let seq = plan.seq;
+        if now.account.version < seq {
+            return Ok(false);
+        }
+        if let Some(p) = now.books.recent.iter().find(|p| p.seq == seq) {
+            return Ok(p.nonce == plan.nonce);
+        }
+        if now.books.recent.first().is_some_and(|p| p.seq < seq) {
+            // The books still hold entries older than this one: no commit took its number.
+            return Ok(false);
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::order_key(id, seq)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.item() {
+            Some(item) => Ok(items::decode_nonce(item)? == plan.nonce),
+            None => Ok(false),
+        }
     }
 
     /// Answers an order that changes nothing (`None`: no such account). With a key, its
@@ -304,8 +387,8 @@ impl Store {
         }
     }
 
-    /// The account, the duplicate guards of an order (previous, own and next window bucket)
-    /// and a key's record, in one serializable read.
+    /// The account item, the duplicate guard items of an order (previous, own and next window
+    /// bucket) and a key's record, in one serializable read.
     async fn order_snapshot(
         &self,
         owner: &Owner,
@@ -340,11 +423,7 @@ impl Store {
         }
         let out = read.send().await.map_err(unavailable)?;
         let mut responses = out.responses().iter().map(|r| r.item());
-        let account = responses
-            .next()
-            .flatten()
-            .map(items::decode_account)
-            .transpose()?;
+        let held = responses.next().flatten().map(Held::decode).transpose()?;
         let mut guards = [None; 3];
         if order.is_some() {
             for g in guards.iter_mut() {
@@ -360,30 +439,31 @@ impl Store {
             None => None,
         };
         Ok(Snapshot {
-            account,
+            held,
             guards,
             record,
         })
     }
 
-    /// Writes the new account state, the ledger entry, the duplicate guard and the answer
-    /// `kept` for its `Idempotency-Key`, on condition that the account is exactly the state
-    /// the order was judged against and still covers it, that no accepted order with the same
-    /// key lies within the window, and that the key is free.
+    /// Writes the new account state and books, on condition that the account item is
+    /// exactly the state the order was judged against and still covers it. When the plan
+    /// needs more (guard items to check or write, entries to write out as ledger items, the
+    /// answer `kept` for an `Idempotency-Key`), all of it goes in one transaction whose
+    /// conditions also refuse an accepted order with the same key within the window among
+    /// the guard items, and a key already used; otherwise the account item's update alone.
     async fn commit(
         &self,
         before: &Account,
         after: &Account,
         order: &Order,
         key: &DedupKey,
-        now: i64,
+        plan: &Plan,
         kept: Option<Put>,
     ) -> Result<(), Conflict> {
         let id = before.id;
         let failed = |e: Malformed| Conflict::Failed(e.into());
-        let order_item = items::order_item(before, after.version, order, now).map_err(failed)?;
-        let guard_item = items::guard_item(id, key, order).map_err(failed)?;
         let holdings = items::holdings_value(&after.holdings).map_err(failed)?;
+        let [recent, guards, fence] = items::books_values(&plan.books).map_err(failed)?;
         let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
         let covers = match order.operation {
             Operation::Buy => "cash >= :amount",
@@ -392,7 +472,10 @@ impl Store {
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(items::account_key(id)))
-            .update_expression("SET cash = :cash, holdings = :holdings, version = :next")
+            .update_expression(
+                "SET cash = :cash, holdings = :holdings, version = :next, \
+                 recent = :recent, guards = :guards, fence = :fence",
+            )
             .condition_expression(format!(
                 "version = :version AND #owner = :owner AND {covers}"
             ))
@@ -402,6 +485,9 @@ impl Store {
             .expression_attribute_values(":holdings", holdings)
             .expression_attribute_values(":next", n(after.version))
             .expression_attribute_values(":version", n(before.version))
+            .expression_attribute_values(":recent", recent)
+            .expression_attribute_values(":guards", guards)
+            .expression_attribute_values(":fence", fence)
             .return_values_on_condition_check_failure(all_old.clone());
         update = match order.operation {
             Operation::Buy => {
@@ -411,67 +497,91 @@ impl Store {
                 .expression_attribute_names("#issuer", order.issuer.as_str())
                 .expression_attribute_values(":shares", n(order.shares.get())),
         };
-        let put = |item: Item| {
+        let update = update.build().expect("key and expression");
+        let mut slots = vec![Slot::Account];
+        let mut writes = vec![TransactWriteItem::builder().update(update).build()];
+        let put = |item: Item, condition: Option<&str>| {
             Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
+                .set_condition_expression(condition.map(str::to_owned))
                 .return_values_on_condition_check_failure(all_old.clone())
                 .build()
                 .expect("table and item")
         };
-        let check = |bucket: i64, condition: &str, bound: i64| {
-            ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(items::guard_key(id, key, bucket)))
-                .condition_expression(condition)
-                .expression_attribute_values(":bound", n(bound))
-                .return_values_on_condition_check_failure(all_old.clone())
-                .build()
-                .expect("table, key and condition")
-        };
         let b = DedupKey::bucket(order.timestamp);
         let window = brokerage_domain::DEDUP_WINDOW_SECS;
+        for (i, check) in plan.checks.iter().enumerate() {
+            let Some(check) = check else { continue };
+            let bucket = b - 1 + i as i64;
+            let write = match check {
+                Check::Put => {
+                    let item =
+                        items::guard_item(id, &plan.name, order.timestamp).map_err(failed)?;
+                    TransactWriteItem::builder()
+                        .put(put(item, Some("attribute_not_exists(pk)")))
+                        .build()
+                }
+                Check::Absent | Check::Before | Check::After => {
+                    let (condition, bound) = match check {
+                        Check::Before => (
+                            "attribute_not_exists(pk) OR ts <= :bound",
+                            Some(order.timestamp - window),
+                        ),
+                        Check::After => (
+                            "attribute_not_exists(pk) OR ts >= :bound",
+                            Some(order.timestamp + window),
+                        ),
+                        _ => ("attribute_not_exists(pk)", None),
+                    };
+                    let check = ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(items::guard_key(id, key, bucket)))
+                        .condition_expression(condition)
+                        .set_expression_attribute_values(bound.map(|b| {
+                            std::collections::HashMap::from([(":bound".to_owned(), n(b))])
+                        }))
+                        .return_values_on_condition_check_failure(all_old.clone())
+                        .build()
+                        .expect("table, key and condition");
+                    TransactWriteItem::builder().condition_check(check).build()
+                }
+            };
+            slots.push(Slot::Guard(i));
+            writes.push(write);
+        }
+        for p in &plan.ledger {
+            let item = items::order_item(id, &before.owner, p).map_err(failed)?;
+            // Its sequence number is the version this commit's condition claims: no other
+            // commit writes it.
+            writes.push(TransactWriteItem::builder().put(put(item, None)).build());
+            slots.push(Slot::Other);
+        }
+        for (name, ts) in &plan.moved {
+            let item = items::guard_item(id, name, *ts).map_err(failed)?;
+            writes.push(TransactWriteItem::builder().put(put(item, None)).build());
+            slots.push(Slot::Other);
+        }
+        if let Some(kept) = kept {
+            writes.push(TransactWriteItem::builder().put(kept).build());
+            slots.push(Slot::Kept);
+        }
+        if writes.len() == 1 {
+            return self.update_alone(writes.pop().expect("one write")).await;
+        }
         // One token per transaction: a resend by the SDK's retries is applied once. Another
         // request's same order is refused by the conditions (and the key's record), not here.
         let token = format!("{:032x}", fastrand::u128(..));
-        let mut write = self
+        let write = self
             .client
             .transact_write_items()
             .client_request_token(token)
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(update.build().expect("key and expression"))
-                    .build(),
-            )
-            .transact_items(TransactWriteItem::builder().put(put(order_item)).build())
-            .transact_items(TransactWriteItem::builder().put(put(guard_item)).build())
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(check(
-                        b - 1,
-                        "attribute_not_exists(pk) OR ts <= :bound",
-                        order.timestamp - window,
-                    ))
-                    .build(),
-            )
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(check(
-                        b + 1,
-                        "attribute_not_exists(pk) OR ts >= :bound",
-                        order.timestamp + window,
-                    ))
-                    .build(),
-            );
-        if let Some(kept) = kept {
-            write = write.transact_items(TransactWriteItem::builder().put(kept).build());
-        }
+            .set_transact_items(Some(writes));
         match write.send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.err() {
                 TransactWriteItemsError::TransactionCanceledException(c) => {
-                    Err(Conflict::from_reasons(c.cancellation_reasons()))
+                    Err(Conflict::from_reasons(c.cancellation_reasons(), &slots))
                 }
                 _ => Err(Conflict::Failed(
                     unavailable(SdkError::ServiceError(e)).into(),
@@ -481,7 +591,45 @@ impl Store {
         }
     }
 
-    /// One page of the ledger, newest first, starting below `before` (a sequence number).
+    /// The account item's update on its own: one `UpdateItem` with the same condition.
+    async fn update_alone(&self, write: TransactWriteItem) -> Result<(), Conflict> {
+        let u = write.update.expect("an update");
+        let sent = self
+            .client
+            .update_item()
+            .table_name(u.table_name)
+            .set_key(Some(u.key))
+            .update_expression(u.update_expression)
+            .set_condition_expression(u.condition_expression)
+            .set_expression_attribute_names(u.expression_attribute_names)
+            .set_expression_attribute_values(u.expression_attribute_values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                UpdateItemError::ConditionalCheckFailedException(c) => match c.item() {
+                    Some(item) => match Held::decode(item) {
+                        Ok(held) => Err(Conflict::Seen(Fresh {
+                            held: Some(held),
+                            guards: [None; 3],
+                        })),
+                        Err(e) => Err(Conflict::Failed(e.into())),
+                    },
+                    None => Err(Conflict::Unseen),
+                },
+                UpdateItemError::TransactionConflictException(_) => Err(Conflict::Unseen),
+                _ => Err(Conflict::Failed(
+                    unavailable(SdkError::ServiceError(e)).into(),
+                )),
+            },
+            Err(e) => Err(Conflict::Failed(unavailable(e).into())),
+        }
+    }
+
+    /// One page of the ledger, newest first, starting below `before` (a sequence number):
+    /// the entries still in the account item's books, then the ledger items below them.
     /// `None`: no such account.
     pub async fn orders_page(
         &self,
@@ -490,40 +638,59 @@ impl Store {
         limit: u32,
         before: Option<u64>,
     ) -> Result<Option<OrdersPage>, StoreError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", dynamo::s(items::account_pk(id)))
-            .expression_attribute_values(":prefix", dynamo::s(items::order_prefix()))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            // One more than asked tells whether another page exists.
-            .limit(limit as i32 + 1);
-        if let Some(seq) = before {
-            query = query.set_exclusive_start_key(Some(items::order_key(id, seq)));
-        }
-        let out = query.send().await.map_err(unavailable)?;
-        let found = out.items();
-        if found.is_empty() && self.load_account(owner, id).await?.is_none() {
+        let Some(held) = self.load(owner, id).await? else {
             return Ok(None);
+        };
+        let wanted = limit as usize + 1;
+        let below = |seq: u64| before.is_none_or(|b| seq < b);
+        let mut found: Vec<(u64, LedgerEntry)> = Vec::with_capacity(wanted);
+        for p in held.books.recent.iter().rev().filter(|p| below(p.seq)) {
+            if found.len() == wanted {
+                break;
+            }
+            found.push((p.seq, items::decode_pending(id, p)?));
         }
-        for item in found {
-            if &items::decode_owner(item)? != owner {
-                return Ok(None);
+        if found.len() < wanted {
+            // Ledger items are below the books' entries; any written out since the read
+            // above are among those already listed.
+            let start = held
+                .books
+                .recent
+                .first()
+                .map(|p| p.seq)
+                .into_iter()
+                .chain(before)
+                .min()
+                .unwrap_or(held.account.version.saturating_add(1));
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", dynamo::s(items::account_pk(id)))
+                .expression_attribute_values(":prefix", dynamo::s(items::order_prefix()))
+                .set_exclusive_start_key(Some(items::order_key(id, start)))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                // One more than asked tells whether another page exists.
+                .limit((wanted - found.len()) as i32)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in out.items() {
+                if &items::decode_owner(item)? != owner {
+                    return Ok(None);
+                }
+                found.push((items::decode_seq(item)?, items::decode_order(id, item)?));
             }
         }
-        let page = &found[..found.len().min(limit as usize)];
-        let next = if found.len() > page.len() {
-            page.last().map(items::decode_seq).transpose()?
+        let next = if found.len() > limit as usize {
+            found.truncate(limit as usize);
+            found.last().map(|(seq, _)| *seq)
         } else {
             None
         };
-        let orders = page
-            .iter()
-            .map(|item| items::decode_order(id, item))
-            .collect::<Result<_, _>>()?;
+        let orders = found.into_iter().map(|(_, entry)| entry).collect();
         Ok(Some(OrdersPage { orders, next }))
     }
 }
@@ -582,21 +749,29 @@ enum Conflict {
 
 #[derive(Default)]
 struct Fresh {
-    account: Option<Account>,
+    held: Option<Held>,
     guards: [Option<i64>; 3],
 }
 
-/// Where the key's record stands among a commit's items.
-const KEPT: usize = 5;
+/// What a commit's transaction item is, to read its cancellation reason.
+enum Slot {
+    Account,
+    /// The guard item of the window bucket at this index (previous, own, next).
+    Guard(usize),
+    /// The key's record.
+    Kept,
+    /// A ledger item or a guard item written out, which no condition guards.
+    Other,
+}
 
 impl Conflict {
-    /// Reads the cancellation reasons, in the order the transaction listed its items:
-    /// account update, ledger put, own guard put, previous and next guard checks, then the
-    /// key's record if the order has a key. The record decides first: if another request with
-    /// the key committed, its answer is this request's, whatever else moved.
-    fn from_reasons(reasons: &[CancellationReason]) -> Conflict {
-        if let Some(r) = reasons.get(KEPT) {
-            if r.code() == Some("ConditionalCheckFailed") {
+    /// Reads the cancellation reasons, in the order of the transaction's `slots`. The record
+    /// decides first: if another request with the key committed, its answer is this
+    /// request's, whatever else moved.
+    fn from_reasons(reasons: &[CancellationReason], slots: &[Slot]) -> Conflict {
+        let failed = |r: &CancellationReason| r.code() == Some("ConditionalCheckFailed");
+        for (r, slot) in reasons.iter().zip(slots) {
+            if matches!(slot, Slot::Kept) && failed(r) {
                 return match r.item().map(Record::decode) {
                     Some(Ok(record)) => Conflict::Kept(record),
                     Some(Err(e)) => Conflict::Failed(e.into()),
@@ -605,26 +780,19 @@ impl Conflict {
             }
         }
         let mut fresh = Fresh::default();
-        let mut ledger_taken = false;
-        for (i, r) in reasons.iter().enumerate() {
+        for (r, slot) in reasons.iter().zip(slots) {
             match r.code() {
                 None | Some("None") => {}
                 Some("ConditionalCheckFailed") => {
                     let Some(item) = r.item() else {
                         return Conflict::Unseen;
                     };
-                    let decoded = match i {
-                        0 => items::decode_account(item).map(|a| fresh.account = Some(a)),
-                        2 => items::decode_guard(item).map(|t| fresh.guards[1] = Some(t)),
-                        3 => items::decode_guard(item).map(|t| fresh.guards[0] = Some(t)),
-                        4 => items::decode_guard(item).map(|t| fresh.guards[2] = Some(t)),
-                        // The ledger slot is taken because the account moved on: the
-                        // account's own reason carries its new state.
-                        1 => {
-                            ledger_taken = true;
-                            Ok(())
+                    let decoded = match slot {
+                        Slot::Account => Held::decode(item).map(|h| fresh.held = Some(h)),
+                        Slot::Guard(i) => {
+                            items::decode_guard(item).map(|t| fresh.guards[*i] = Some(t))
                         }
-                        _ => Ok(()),
+                        Slot::Kept | Slot::Other => Ok(()),
                     };
                     if let Err(e) = decoded {
                         return Conflict::Failed(e.into());
@@ -633,10 +801,130 @@ impl Conflict {
                 Some(_) => return Conflict::Unseen,
             }
         }
-        if fresh.account.is_none() && (ledger_taken || fresh.guards.iter().all(Option::is_none)) {
+        if fresh.held.is_none() && fresh.guards.iter().all(Option::is_none) {
             return Conflict::Unseen;
         }
         Conflict::Seen(fresh)
+    }
+}
+
+/// What a guard item of the order's window must be for the commit to go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The order's own guard, written as an item: none there yet.
+    Put,
+    /// None in the order's own bucket.
+    Absent,
+    /// In the previous bucket: none, or a window or more before the order.
+    Before,
+    /// In the next bucket: none, or a window or more after the order.
+    After,
+}
+
+/// How an accepted order changes the account item's books, and what else its commit
+/// writes and checks.
+struct Plan {
+    /// The ledger sequence number: the account's version after the order.
+    seq: u64,
+    nonce: u64,
+    /// The order's duplicate key.
+    name: String,
+    books: Books,
+    /// Per window bucket (previous, own, next), what the commit asks of the guard item.
+    checks: [Option<Check>; 3],
+    /// Entries written out as ledger items.
+    ledger: Vec<Pending>,
+    /// Guards written out as guard items.
+    moved: Vec<(String, i64)>,
+}
+
+impl Plan {
+    fn new(before: &Books, seq: u64, order: &Order, name: String, now: i64) -> Plan {
+        let ts = order.timestamp;
+        let w = DEDUP_WINDOW_SECS;
+        let b = DedupKey::bucket(ts);
+        let fence = before.fence;
+        let nonce = fastrand::u64(..);
+        let mut books = before.clone();
+        books.recent.push(Pending::of(order, seq, now, nonce));
+        // Guard items are of orders stamped at or before the fence: a bucket that starts
+        // after it has none.
+        let has_items = |bucket: i64| bucket.saturating_mul(w) <= fence;
+        let mut checks = [None; 3];
+        if ts <= fence {
+            checks[1] = Some(Check::Put);
+        } else {
+            books.guards.entry(name.clone()).or_default().push(ts);
+            if has_items(b) {
+                checks[1] = Some(Check::Absent);
+            }
+        }
+        // An item in the previous bucket matters only if it can lie within the window.
+        if fence > ts.saturating_sub(w) && has_items(b - 1) {
+            checks[0] = Some(Check::Before);
+        }
+        if has_items(b + 1) {
+            checks[2] = Some(Check::After);
+        }
+        let mut plan = Plan {
+            seq,
+            nonce,
+            name,
+            books,
+            checks,
+            ledger: Vec::new(),
+            moved: Vec::new(),
+        };
+        if plan.books.recent.len() >= FLUSH_AT {
+            plan.write_out(b);
+        }
+        plan
+    }
+
+    /// Moves the books' entries to ledger items, and their guards but those of the last
+    /// window before the newest (at most [`GUARDS_KEPT`]) to guard items, raising the fence.
+    fn write_out(&mut self, b: i64) {
+        self.ledger = std::mem::take(&mut self.books.recent);
+        let mut stamps: Vec<i64> = self.books.guards.values().flatten().copied().collect();
+        stamps.sort_unstable_by(|x, y| y.cmp(x));
+        let mut fence = stamps.first().map_or(self.books.fence, |newest| {
+            newest.saturating_sub(DEDUP_WINDOW_SECS)
+        });
+        if let Some(&kept_last) = stamps.get(GUARDS_KEPT) {
+            fence = fence.max(kept_last);
+        }
+        let fence = fence.max(self.books.fence);
+        for (name, list) in self.books.guards.iter_mut() {
+            list.retain(|&t| {
+                let keep = t > fence;
+                if !keep {
+                    self.moved.push((name.clone(), t));
+                }
+                keep
+            });
+        }
+        self.books.guards.retain(|_, list| !list.is_empty());
+        self.books.fence = fence;
+        // A transaction writes an item once: a guard written out in the order's window
+        // takes the place of that bucket's check. Its own guard is written on the same
+        // condition; another's proves that no item is there (one key's accepted orders
+        // are a window apart, so a bucket holds one of them at most).
+        let ts = self.ledger.last().map(|p| p.timestamp);
+        let name = self.name.clone();
+        let mut i = 0;
+        while i < self.moved.len() {
+            let (n, t) = &self.moved[i];
+            let slot = DedupKey::bucket(*t) - (b - 1);
+            if n == &name && (0..3).contains(&slot) {
+                if slot == 1 && Some(*t) == ts {
+                    self.checks[1] = Some(Check::Put);
+                    self.moved.swap_remove(i);
+                    continue;
+                }
+                self.checks[slot as usize] = None;
+            }
+            i += 1;
+        }
     }
 }
 
@@ -652,4 +940,115 @@ fn merge(old: [Option<i64>; 3], fresh: [Option<i64>; 3]) -> [Option<i64>; 3] {
 async fn backoff(attempt: u32) {
     let cap = 2u64 << attempt.min(5);
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brokerage_domain::{IssuerName, Price, Shares};
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+
+    fn buy(ts: i64, shares: u64) -> Order {
+        Order {
+            timestamp: ts,
+            operation: Operation::Buy,
+            issuer: IssuerName::new("X").unwrap(),
+            shares: Shares::new(shares).unwrap(),
+            price: Price::from_stored(Decimal::ONE),
+        }
+    }
+
+    /// Whether a commit on `plan` is refused by the guard items `items` ((key, bucket) → ts).
+    fn refused(plan: &Plan, ts: i64, items: &BTreeMap<(String, i64), i64>) -> bool {
+        let b = DedupKey::bucket(ts);
+        plan.checks.iter().enumerate().any(|(i, check)| {
+            let found = items.get(&(plan.name.clone(), b - 1 + i as i64));
+            match (check, found) {
+                (None, _) | (Some(_), None) => false,
+                (Some(Check::Put | Check::Absent), Some(_)) => true,
+                (Some(Check::Before), Some(&t)) => t > ts - DEDUP_WINDOW_SECS,
+                (Some(Check::After), Some(&t)) => t < ts + DEDUP_WINDOW_SECS,
+            }
+        })
+    }
+
+    /// Random orders through the books against a model of the table: every duplicate is
+    /// caught by the books or by the commit's checks, every guard is in exactly one place, no
+    /// commit names an item twice or exceeds DynamoDB's 100 items, and the books stay small.
+    #[test]
+    fn the_books_keep_the_duplicate_rule_exact_and_every_guard_in_one_place() {
+        fastrand::seed(14);
+        for round in 0..100 {
+            let mut books = Books::new();
+            let mut items: BTreeMap<(String, i64), i64> = BTreeMap::new();
+            let mut accepted: Vec<(String, i64)> = Vec::new();
+            let mut ledger = 0;
+            // Some rounds stamp orders close together, some spread them out, some go back.
+            let spread = [600, 3000, 30_000][round % 3];
+            for _ in 0..400 {
+                let ts = 1_571_325_625 + fastrand::i64(0..spread);
+                let shares = fastrand::u64(1..30);
+                let name = format!("BUY#X#{shares}");
+                let order = buy(ts, shares);
+                let seq = accepted.len() as u64 + 1;
+                let plan = Plan::new(&books, seq, &order, name.clone(), 0);
+                let in_books = books
+                    .guards
+                    .get(&name)
+                    .into_iter()
+                    .flatten()
+                    .any(|&t| DedupKey::within_window(t, ts));
+                let duplicate = accepted
+                    .iter()
+                    .any(|(n, t)| n == &name && DedupKey::within_window(*t, ts));
+                assert_eq!(
+                    duplicate,
+                    in_books || refused(&plan, ts, &items),
+                    "{name} at {ts}"
+                );
+                if duplicate {
+                    continue;
+                }
+                // The commit's items, each named once.
+                let b = DedupKey::bucket(ts);
+                let mut named = std::collections::BTreeSet::new();
+                for (i, c) in plan.checks.iter().enumerate() {
+                    if c.is_some() {
+                        assert!(named.insert((name.clone(), b - 1 + i as i64)));
+                    }
+                }
+                for (n, t) in &plan.moved {
+                    assert!(named.insert((n.clone(), DedupKey::bucket(*t))), "{n} {t}");
+                }
+                // The account item, the guard items, the ledger items and a key's record.
+                assert!(named.len() + plan.ledger.len() + 2 <= 100);
+                // Applied.
+                if plan.checks[1] == Some(Check::Put) {
+                    items.insert((name.clone(), b), ts);
+                }
+                for (n, t) in &plan.moved {
+                    assert!(items
+                        .insert((n.clone(), DedupKey::bucket(*t)), *t)
+                        .is_none());
+                }
+                ledger += plan.ledger.len();
+                books = plan.books;
+                accepted.push((name, ts));
+                assert!(books.recent.len() < FLUSH_AT);
+                assert_eq!(ledger + books.recent.len(), accepted.len());
+                let kept: usize = books.guards.values().map(Vec::len).sum();
+                assert!(kept <= GUARDS_KEPT + FLUSH_AT, "{kept}");
+                for (n, t) in &accepted {
+                    let there = books.guards.get(n).is_some_and(|l| l.contains(t));
+                    let item = items.get(&(n.clone(), DedupKey::bucket(*t))) == Some(t);
+                    assert!(
+                        there != item,
+                        "{n} at {t}: in the books {there}, an item {item}"
+                    );
+                    assert_eq!(there, *t > books.fence);
+                }
+            }
+        }
+    }
 }

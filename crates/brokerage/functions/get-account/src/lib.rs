@@ -1,6 +1,6 @@
 //! `GET /accounts/{id}`: the balance, read through the Redis cache.
 
-use brokerage_store::{account_id, account_not_found, Brokerage};
+use brokerage_store::{account_id, account_not_found, Brokerage, Held};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::http::{self, ApiError};
@@ -17,13 +17,13 @@ async fn balance(app: &Brokerage, req: &Request) -> Result<Response<Body>, ApiEr
         tracing::info!(account_id = %id, cache = "hit", outcome = "found");
         return Ok(http::json_text(StatusCode::OK, view));
     }
-    let account = app
+    let Held { account, books } = app
         .store
-        .load_account(&owner, id)
+        .load(&owner, id)
         .await?
         .ok_or_else(account_not_found)?;
     app.metrics.count("CacheMisses", &[]);
-    app.accounts.put_account(&account).await;
+    app.accounts.put_held(&account, &books).await;
     tracing::info!(account_id = %id, cache = "miss", outcome = "found");
     Ok(http::json(StatusCode::OK, &account.view()))
 }

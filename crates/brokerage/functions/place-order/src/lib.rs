@@ -54,7 +54,7 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
         expires_at,
         answer: &answer,
     });
-    // The account as cached: an accepted order is then one transaction, with no read.
+    // The account as cached: an accepted order is then one write, with no read.
     let cached = match &order {
         Some(_) => app.accounts.get_state(&owner, id).await,
         None => None,
@@ -80,7 +80,9 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
     };
     // Before answering, so no read after this response sees the older balance; a rejection
     // judged on DynamoDB's state refreshes a view that was behind it.
-    app.accounts.put_account(&outcome.account).await;
+    app.accounts
+        .put_held(&outcome.account, &outcome.books)
+        .await;
     if outcome.accepted() {
         app.metrics.count("OrdersAccepted", &[]);
     } else {

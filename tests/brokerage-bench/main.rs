@@ -107,6 +107,7 @@ async fn main() {
     let (handler_p50, handler_p99) = handler_path.percentiles();
     let summary = json!({
         "orders": api_path.orders,
+        "order_step_seconds": order_step(),
         "clients": clients,
         "orders_per_second": round(api_rate),
         "dev_orders_per_second": round(dev_path.rate()),
@@ -398,12 +399,22 @@ async fn open_in_process(t: &TestApp, clients: usize) -> Vec<u64> {
 }
 
 /// An accepted buy, distinct from every other (so never a duplicate) by its share count.
-/// The `n`th order of an account: stamped 10 s after the one before, as a busy trader's are,
-/// with its own share count (no two are duplicates). Orders stamped within one window of
-/// more than `GUARDS_KEPT` others of the account are checked against guard items, a
-/// transaction of 3 to 4 items (BENCHMARKS.md).
+/// The `n`th order of an account: stamped `ORDER_STEP` seconds (default 10) after the one
+/// before, as a busy trader's are, with its own share count (no two are duplicates). With
+/// `ORDER_STEP=0` every order is stamped the same second: past `GUARDS_KEPT` of them, each
+/// is checked against guard items in a transaction (the worst case, BENCHMARKS.md).
 fn bench_order(n: u64) -> String {
-    order(OPEN_TS + 10 * n as i64, "BUY", "BENCH", n + 1, "0.01")
+    order(
+        OPEN_TS + order_step() * n as i64,
+        "BUY",
+        "BENCH",
+        n + 1,
+        "0.01",
+    )
+}
+
+fn order_step() -> i64 {
+    std::env::var("ORDER_STEP").map_or(10, |s| s.parse().expect("ORDER_STEP: seconds"))
 }
 
 /// One client per account, each placing `per_client` bench orders (numbered from `offset`)
@@ -484,7 +495,7 @@ async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: us
                 let entry = |i: u64| {
                     AttributeValue::M(HashMap::from([
                         ("seq".to_owned(), n(i + 1)),
-                        ("timestamp".to_owned(), n(OPEN_TS + 10 * i as i64)),
+                        ("timestamp".to_owned(), n(OPEN_TS + order_step() * i as i64)),
                         ("total_shares".to_owned(), n(i + 1)),
                     ]))
                 };
@@ -492,7 +503,7 @@ async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: us
                 let mut guards: Vec<(u64, i64)> = Vec::new();
                 for i in 0..per_client as u64 {
                     recent.push(entry(i));
-                    guards.push((i + 1, OPEN_TS + 10 * i as i64));
+                    guards.push((i + 1, OPEN_TS + order_step() * i as i64));
                     let flush = recent.len() >= FLUSH_AT;
                     let (written, moved) = if flush {
                         let newest = guards.last().map_or(0, |g| g.1);

@@ -67,8 +67,6 @@ pub struct Books {
     /// Duplicate key (`guard_name`) to the timestamps of its accepted orders after `fence`.
     #[serde(default)]
     pub guards: BTreeMap<String, Vec<i64>>,
-    /// An account item written before the books existed has all its guards as items.
-    #[serde(default = "all_guards_are_items")]
     pub fence: i64,
 }
 
@@ -138,6 +136,15 @@ struct AccountItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_at: Option<i64>,
     recent: Vec<Pending>,
+    /// The books' guards and fence as JSON text ([`Fenced`]): DynamoDB parses and stores
+    /// one string far more cheaply than the same data as nested maps and lists, and an
+    /// order writes it whole every time.
+    guards: String,
+}
+
+/// The books' guards and fence, as the account item's `guards` text holds them.
+#[derive(Serialize, Deserialize)]
+struct Fenced {
     guards: BTreeMap<String, Vec<i64>>,
     fence: i64,
 }
@@ -225,22 +232,49 @@ pub fn account_item(a: &Account, now: i64) -> Result<Item, Malformed> {
         version: a.version,
         created_at: Some(now),
         recent: Vec::new(),
-        guards: BTreeMap::new(),
-        fence: Books::new().fence,
+        guards: guards_text(&Books::new())?,
     })
 }
 
-/// The books attributes as an order's update writes them.
-pub fn books_values(books: &Books) -> Result<[AttributeValue; 3], Malformed> {
+fn guards_text(books: &Books) -> Result<String, Malformed> {
+    let fenced = Fenced {
+        guards: books.guards.clone(),
+        fence: books.fence,
+    };
+    serde_json::to_string(&fenced).map_err(|e| Malformed(format!("guards: {e}")))
+}
+
+/// The books' attributes (`recent`, `guards`) as an order's update writes them.
+pub fn books_values(books: &Books) -> Result<[AttributeValue; 2], Malformed> {
     Ok([
         to_value(&books.recent)?,
-        to_value(&books.guards)?,
-        to_value(&books.fence)?,
+        AttributeValue::S(guards_text(books)?),
     ])
 }
 
+#[derive(Deserialize)]
+struct StoredBooks {
+    #[serde(default)]
+    recent: Vec<Pending>,
+    guards: Option<String>,
+}
+
+/// The account item's books; an item written before they existed has none, and all its
+/// guards are guard items.
 pub fn decode_books(item: &Item) -> Result<Books, Malformed> {
-    from_item(item)
+    let stored: StoredBooks = from_item(item)?;
+    let Fenced { guards, fence } = match stored.guards {
+        None => Fenced {
+            guards: BTreeMap::new(),
+            fence: all_guards_are_items(),
+        },
+        Some(text) => serde_json::from_str(&text).map_err(|e| Malformed(format!("guards: {e}")))?,
+    };
+    Ok(Books {
+        recent: stored.recent,
+        guards,
+        fence,
+    })
 }
 
 /// The nonce of a ledger item, which tells whose commit wrote it.

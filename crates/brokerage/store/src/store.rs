@@ -463,7 +463,7 @@ impl Store {
         let id = before.id;
         let failed = |e: Malformed| Conflict::Failed(e.into());
         let holdings = items::holdings_value(&after.holdings).map_err(failed)?;
-        let [recent, guards, fence] = items::books_values(&plan.books).map_err(failed)?;
+        let [recent, guards] = items::books_values(&plan.books).map_err(failed)?;
         let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
         let covers = match order.operation {
             Operation::Buy => "cash >= :amount",
@@ -474,7 +474,7 @@ impl Store {
             .set_key(Some(items::account_key(id)))
             .update_expression(
                 "SET cash = :cash, holdings = :holdings, version = :next, \
-                 recent = :recent, guards = :guards, fence = :fence",
+                 recent = :recent, guards = :guards",
             )
             .condition_expression(format!(
                 "version = :version AND #owner = :owner AND {covers}"
@@ -487,7 +487,6 @@ impl Store {
             .expression_attribute_values(":version", n(before.version))
             .expression_attribute_values(":recent", recent)
             .expression_attribute_values(":guards", guards)
-            .expression_attribute_values(":fence", fence)
             .return_values_on_condition_check_failure(all_old.clone());
         update = match order.operation {
             Operation::Buy => {

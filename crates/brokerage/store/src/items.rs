@@ -135,11 +135,14 @@ struct AccountItem {
     /// Only on the item `open_account` writes; order commits update the other attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_at: Option<i64>,
+    /// Absent, like `guards`, on an account item written before the books existed.
+    #[serde(default)]
     recent: Vec<Pending>,
     /// The books' guards and fence as JSON text ([`Fenced`]): DynamoDB parses and stores
     /// one string far more cheaply than the same data as nested maps and lists, and an
     /// order writes it whole every time.
-    guards: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    guards: Option<String>,
 }
 
 /// The books' guards and fence, as the account item's `guards` text holds them.
@@ -232,7 +235,7 @@ pub fn account_item(a: &Account, now: i64) -> Result<Item, Malformed> {
         version: a.version,
         created_at: Some(now),
         recent: Vec::new(),
-        guards: guards_text(&Books::new())?,
+        guards: Some(guards_text(&Books::new())?),
     })
 }
 
@@ -252,31 +255,6 @@ pub fn books_values(books: &Books) -> Result<[AttributeValue; 2], Malformed> {
     ])
 }
 
-#[derive(Deserialize)]
-struct StoredBooks {
-    #[serde(default)]
-    recent: Vec<Pending>,
-    guards: Option<String>,
-}
-
-/// The account item's books; an item written before they existed has none, and all its
-/// guards are guard items.
-pub fn decode_books(item: &Item) -> Result<Books, Malformed> {
-    let stored: StoredBooks = from_item(item)?;
-    let Fenced { guards, fence } = match stored.guards {
-        None => Fenced {
-            guards: BTreeMap::new(),
-            fence: all_guards_are_items(),
-        },
-        Some(text) => serde_json::from_str(&text).map_err(|e| Malformed(format!("guards: {e}")))?,
-    };
-    Ok(Books {
-        recent: stored.recent,
-        guards,
-        fence,
-    })
-}
-
 /// The nonce of a ledger item, which tells whose commit wrote it.
 pub fn decode_nonce(item: &Item) -> Result<u64, Malformed> {
     #[derive(Deserialize)]
@@ -287,18 +265,14 @@ pub fn decode_nonce(item: &Item) -> Result<u64, Malformed> {
     from_item::<Nonce>(item).map(|n| n.nonce)
 }
 
-#[derive(Debug, Deserialize)]
-struct StoredAccount {
-    id: u64,
-    owner: String,
-    #[serde(with = "shared::dynamo::number")]
-    cash: Decimal,
-    holdings: BTreeMap<String, HoldingItem>,
-    version: u64,
+pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
+    decode_held(item).map(|(account, _)| account)
 }
 
-pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
-    let stored: StoredAccount = from_item(item)?;
+/// The account and its books, from one parse of the account item. An item written before
+/// the books existed has none, and all its guards are guard items.
+pub fn decode_held(item: &Item) -> Result<(Account, Books), Malformed> {
+    let stored: AccountItem = from_item(item)?;
     let mut holdings = BTreeMap::new();
     for (name, h) in stored.holdings {
         let issuer = IssuerName::new(&name).ok_or_else(|| Malformed(format!("issuer {name}")))?;
@@ -308,13 +282,26 @@ pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
         };
         holdings.insert(issuer, holding);
     }
-    Ok(Account {
+    let Fenced { guards, fence } = match stored.guards {
+        None => Fenced {
+            guards: BTreeMap::new(),
+            fence: all_guards_are_items(),
+        },
+        Some(text) => serde_json::from_str(&text).map_err(|e| Malformed(format!("guards: {e}")))?,
+    };
+    let account = Account {
         id: AccountId(stored.id),
         owner: Owner(stored.owner),
         cash: Cash::from_stored(stored.cash),
         holdings,
         version: stored.version,
-    })
+    };
+    let books = Books {
+        recent: stored.recent,
+        guards,
+        fence,
+    };
+    Ok((account, books))
 }
 
 /// The ledger item of an accepted order kept in the books.

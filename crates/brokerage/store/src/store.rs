@@ -73,10 +73,8 @@ pub struct Held {
 
 impl Held {
     pub fn decode(item: &Item) -> Result<Held, Malformed> {
-        Ok(Held {
-            account: items::decode_account(item)?,
-            books: items::decode_books(item)?,
-        })
+        let (account, books) = items::decode_held(item)?;
+        Ok(Held { account, books })
     }
 }
 

@@ -47,7 +47,7 @@ async fn main() {
     api_orders(&api, &ids, 0, warm).await;
     api_orders(&dev_api, &dev_ids, 0, warm).await;
     handler_orders(&t, &handler_ids, 0, warm).await;
-    raw_transactions(&t, "warm", clients, warm).await;
+    raw_transactions(&t, 0, clients, warm).await;
     // Timed in the order A B C D D C B A, half the orders each time, so that drift in the
     // machine's load or in DynamoDB Local's state falls on every path alike.
     let half = per_client / 2;
@@ -61,7 +61,7 @@ async fn main() {
             1 => handler_orders(&t, &handler_ids, offset, half).await,
             3 => api_orders(&dev_api, &dev_ids, offset, half).await,
             _ => {
-                raw_transactions(&t, &round.to_string(), clients, half).await;
+                raw_transactions(&t, (1 + round * clients) as u64, clients, half).await;
                 vec![]
             }
         };
@@ -477,59 +477,90 @@ async fn handler_orders(t: &TestApp, ids: &[u64], offset: u64, per_client: usize
 /// The DynamoDB work of an accepted order on a warm cache, with nothing around it: the
 /// account item's conditional update with its books (the order's entry and guard added),
 /// and for every `FLUSH_AT`th order one transaction that also writes the entries out as
-/// ledger items and the guards that fell out of the window as guard items; on `t`'s table
-/// under keys of their own (`tag`).
-async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: usize) {
-    use brokerage_store::store::FLUSH_AT;
+/// ledger items and the guards that fell out of the window as guard items. The items are
+/// the store's own (`items`), on accounts of their own (numbered from `first`).
+async fn raw_transactions(t: &TestApp, first: u64, clients: usize, per_client: usize) {
+    use brokerage_domain::{AccountId, Owner, DEDUP_WINDOW_SECS};
+    use brokerage_store::items::{self, Books, Pending};
+    use brokerage_store::store::{FLUSH_AT, GUARDS_KEPT};
     let table = t.config.table_name.clone();
     let client = t.store.client().clone();
-    let tasks: Vec<_> = (0..clients)
+    let tasks: Vec<_> = (0..clients as u64)
         .map(|c| {
             let client = client.clone();
             let table = table.clone();
-            let pk = format!("RAW#{tag}#{c}");
+            let id = AccountId(RAW_ACCOUNTS + first + c);
+            let owner = Owner("raw".into());
             tokio::spawn(async move {
-                let key = |sk: String| {
-                    HashMap::from([("pk".to_owned(), s(&pk)), ("sk".to_owned(), s(sk))])
-                };
-                let entry = |i: u64| {
-                    AttributeValue::M(HashMap::from([
-                        ("seq".to_owned(), n(i + 1)),
-                        ("timestamp".to_owned(), n(OPEN_TS + order_step() * i as i64)),
-                        ("total_shares".to_owned(), n(i + 1)),
-                    ]))
-                };
-                let mut recent = Vec::new();
-                let mut guards: Vec<(u64, i64)> = Vec::new();
+                let mut books = Books::new();
                 for i in 0..per_client as u64 {
-                    recent.push(entry(i));
-                    guards.push((i + 1, OPEN_TS + order_step() * i as i64));
-                    let flush = recent.len() >= FLUSH_AT;
+                    let timestamp = OPEN_TS + order_step() * i as i64;
+                    books.recent.push(Pending {
+                        seq: i + 1,
+                        timestamp,
+                        operation: "BUY".into(),
+                        issuer_name: "BENCH".into(),
+                        total_shares: i + 1,
+                        share_price: "0.01".parse().unwrap(),
+                        accepted_at: timestamp,
+                        nonce: fastrand::u64(..),
+                    });
+                    books
+                        .guards
+                        .insert(format!("BUY#BENCH#{}", i + 1), vec![timestamp]);
+                    let flush = books.recent.len() >= FLUSH_AT;
                     let (written, moved) = if flush {
-                        let newest = guards.last().map_or(0, |g| g.1);
-                        let keep = guards.partition_point(|g| g.1 <= newest - 300);
-                        (std::mem::take(&mut recent), guards.drain(..keep).collect())
+                        // As the store does: the guards of the last window stay, at most
+                        // GUARDS_KEPT of them.
+                        let mut stamps: Vec<i64> =
+                            books.guards.values().flatten().copied().collect();
+                        stamps.sort_unstable_by(|x, y| y.cmp(x));
+                        let kept_last = stamps.get(GUARDS_KEPT).copied().unwrap_or(i64::MIN);
+                        books.fence = (timestamp - DEDUP_WINDOW_SECS)
+                            .max(kept_last)
+                            .max(books.fence);
+                        let mut moved = Vec::new();
+                        books.guards.retain(|name, stamps| {
+                            let keep = stamps[0] > books.fence;
+                            if !keep {
+                                moved.push((name.clone(), stamps[0]));
+                            }
+                            keep
+                        });
+                        (std::mem::take(&mut books.recent), moved)
                     } else {
                         (Vec::new(), Vec::new())
                     };
-                    let books = AttributeValue::M(
-                        guards
-                            .iter()
-                            .map(|(k, ts)| (k.to_string(), AttributeValue::L(vec![n(*ts)])))
-                            .collect(),
-                    );
+                    let [recent, guards] = items::books_values(&books).unwrap();
                     let update = Update::builder()
                         .table_name(&table)
-                        .set_key(Some(key("ACCOUNT".into())))
+                        .set_key(Some(items::account_key(id)))
                         .update_expression(
-                            "SET version = :next, cash = :cash, recent = :recent, guards = :guards",
+                            "SET cash = :cash, holdings = :holdings, version = :next, \
+                             recent = :recent, guards = :guards",
                         )
-                        .condition_expression("attribute_not_exists(version) OR version = :version")
+                        .condition_expression(
+                            "attribute_not_exists(version) OR \
+                             (version = :version AND #owner = :owner AND cash >= :amount)",
+                        )
+                        .expression_attribute_names("#owner", "owner")
+                        .expression_attribute_values(":owner", s(&owner.0))
+                        .expression_attribute_values(":amount", n(1))
                         .expression_attribute_values(":next", n(i + 1))
                         .expression_attribute_values(":version", n(i))
-                        .expression_attribute_values(":cash", n(1_000_000 - i))
-                        .expression_attribute_values(":recent", AttributeValue::L(recent.clone()))
-                        .expression_attribute_values(":guards", books)
+                        .expression_attribute_values(":cash", n(100_000_000 - i))
+                        .expression_attribute_values(
+                            ":holdings",
+                            AttributeValue::M(HashMap::from([(
+                                "BENCH".to_owned(),
+                                AttributeValue::M(HashMap::from([
+                                    ("shares".to_owned(), n(i + 1)),
+                                    ("price".to_owned(), n("0.01")),
+                                ])),
+                            )])),
+                        )
+                        .expression_attribute_values(":recent", recent)
+                        .expression_attribute_values(":guards", guards)
                         .build()
                         .unwrap();
                     if !flush {
@@ -539,26 +570,25 @@ async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: us
                             .set_key(Some(update.key))
                             .update_expression(update.update_expression)
                             .set_condition_expression(update.condition_expression)
+                            .set_expression_attribute_names(update.expression_attribute_names)
                             .set_expression_attribute_values(update.expression_attribute_values)
                             .send()
                             .await
                             .expect("raw update");
                         continue;
                     }
-                    let put = |sk: String, v: AttributeValue| {
-                        let mut item = key(sk);
-                        item.insert("v".into(), v);
+                    let put = |item| {
                         let put = Put::builder().table_name(&table).set_item(Some(item));
                         TransactWriteItem::builder()
                             .put(put.build().unwrap())
                             .build()
                     };
                     let mut writes = vec![TransactWriteItem::builder().update(update).build()];
-                    for (j, e) in written.into_iter().enumerate() {
-                        writes.push(put(format!("O#{i}#{j}"), e));
+                    for p in &written {
+                        writes.push(put(items::order_item(id, &owner, p).unwrap()));
                     }
-                    for (k, ts) in moved {
-                        writes.push(put(format!("G#{k}"), n(ts)));
+                    for (name, ts) in &moved {
+                        writes.push(put(items::guard_item(id, name, *ts).unwrap()));
                     }
                     client
                         .transact_write_items()
@@ -575,6 +605,9 @@ async fn raw_transactions(t: &TestApp, tag: &str, clients: usize, per_client: us
         t.await.unwrap();
     }
 }
+
+/// The raw loop's accounts, far above any the bench opens.
+const RAW_ACCOUNTS: u64 = 1 << 40;
 
 struct Calls {
     /// With nothing cached (the account's first order).

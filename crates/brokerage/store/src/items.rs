@@ -99,7 +99,7 @@ pub struct Pending {
     pub operation: String,
     pub issuer_name: String,
     pub total_shares: u64,
-    #[serde(with = "shared::dynamo::number")]
+    #[serde(with = "rust_decimal::serde::str")]
     pub share_price: Decimal,
     pub accepted_at: i64,
     /// Tells this commit's entry from another's with the same sequence number, when a write
@@ -135,21 +135,11 @@ struct AccountItem {
     /// Only on the item `open_account` writes; order commits update the other attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_at: Option<i64>,
-    /// Absent, like `guards`, on an account item written before the books existed.
-    #[serde(default)]
-    recent: Vec<Pending>,
-    /// The books' guards and fence as JSON text ([`Fenced`]): DynamoDB parses and stores
-    /// one string far more cheaply than the same data as nested maps and lists, and an
-    /// order writes it whole every time.
+    /// The books ([`Books`]) as JSON text, absent on an account item written before they
+    /// existed. DynamoDB parses and stores one string far more cheaply than the same data as
+    /// nested maps and lists, and an order writes the books whole every time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    guards: Option<String>,
-}
-
-/// The books' guards and fence, as the account item's `guards` text holds them.
-#[derive(Serialize, Deserialize)]
-struct Fenced {
-    guards: BTreeMap<String, Vec<i64>>,
-    fence: i64,
+    books: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -234,25 +224,17 @@ pub fn account_item(a: &Account, now: i64) -> Result<Item, Malformed> {
         holdings: holdings_items(&a.holdings),
         version: a.version,
         created_at: Some(now),
-        recent: Vec::new(),
-        guards: Some(guards_text(&Books::new())?),
+        books: Some(books_text(&Books::new())?),
     })
 }
 
-fn guards_text(books: &Books) -> Result<String, Malformed> {
-    let fenced = Fenced {
-        guards: books.guards.clone(),
-        fence: books.fence,
-    };
-    serde_json::to_string(&fenced).map_err(|e| Malformed(format!("guards: {e}")))
+fn books_text(books: &Books) -> Result<String, Malformed> {
+    serde_json::to_string(books).map_err(|e| Malformed(format!("books: {e}")))
 }
 
-/// The books' attributes (`recent`, `guards`) as an order's update writes them.
-pub fn books_values(books: &Books) -> Result<[AttributeValue; 2], Malformed> {
-    Ok([
-        to_value(&books.recent)?,
-        AttributeValue::S(guards_text(books)?),
-    ])
+/// The books' attribute as an order's update writes it.
+pub fn books_value(books: &Books) -> Result<AttributeValue, Malformed> {
+    books_text(books).map(AttributeValue::S)
 }
 
 /// The nonce of a ledger item, which tells whose commit wrote it.
@@ -282,12 +264,12 @@ pub fn decode_held(item: &Item) -> Result<(Account, Books), Malformed> {
         };
         holdings.insert(issuer, holding);
     }
-    let Fenced { guards, fence } = match stored.guards {
-        None => Fenced {
-            guards: BTreeMap::new(),
+    let books = match stored.books {
+        None => Books {
             fence: all_guards_are_items(),
+            ..Books::new()
         },
-        Some(text) => serde_json::from_str(&text).map_err(|e| Malformed(format!("guards: {e}")))?,
+        Some(text) => serde_json::from_str(&text).map_err(|e| Malformed(format!("books: {e}")))?,
     };
     let account = Account {
         id: AccountId(stored.id),
@@ -295,11 +277,6 @@ pub fn decode_held(item: &Item) -> Result<(Account, Books), Malformed> {
         cash: Cash::from_stored(stored.cash),
         holdings,
         version: stored.version,
-    };
-    let books = Books {
-        recent: stored.recent,
-        guards,
-        fence,
     };
     Ok((account, books))
 }

@@ -461,7 +461,7 @@ impl Store {
         let id = before.id;
         let failed = |e: Malformed| Conflict::Failed(e.into());
         let holdings = items::holdings_value(&after.holdings).map_err(failed)?;
-        let [recent, guards] = items::books_values(&plan.books).map_err(failed)?;
+        let books = items::books_value(&plan.books).map_err(failed)?;
         let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
         let covers = match order.operation {
             Operation::Buy => "cash >= :amount",
@@ -471,8 +471,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(items::account_key(id)))
             .update_expression(
-                "SET cash = :cash, holdings = :holdings, version = :next, \
-                 recent = :recent, guards = :guards",
+                "SET cash = :cash, holdings = :holdings, version = :next, books = :books",
             )
             .condition_expression(format!(
                 "version = :version AND #owner = :owner AND {covers}"
@@ -483,8 +482,7 @@ impl Store {
             .expression_attribute_values(":holdings", holdings)
             .expression_attribute_values(":next", n(after.version))
             .expression_attribute_values(":version", n(before.version))
-            .expression_attribute_values(":recent", recent)
-            .expression_attribute_values(":guards", guards)
+            .expression_attribute_values(":books", books)
             .return_values_on_condition_check_failure(all_old.clone());
         update = match order.operation {
             Operation::Buy => {

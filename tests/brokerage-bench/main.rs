@@ -124,7 +124,7 @@ async fn main() {
         "p50_ms": round(p50),
         "p99_ms": round(p99),
         "raw_transactions_per_second": round(raw_rate),
-        "raw_work": "per order: the account item's conditional UpdateItem with its books; every 16th order one TransactWriteItems that also writes 16 ledger entries and the guards out of the window; an accepted order's work on a warm cache",
+        "raw_work": "per order: the account item's conditional UpdateItem with its books; every 16th order one TransactWriteItems that also writes the 16 entries out as one ledger page and the guards out of the window; an accepted order's work on a warm cache",
         "api_to_raw_ratio": round(api_rate / raw_rate),
         "handler_orders_per_second": round(handler_rate),
         "handler_p50_ms": round(handler_p50),
@@ -481,13 +481,13 @@ async fn handler_orders(t: &TestApp, ids: &[u64], offset: u64, per_client: usize
 
 /// The DynamoDB work of an accepted order on a warm cache, with nothing around it: the
 /// account item's conditional update with its books (the order's entry and guard added),
-/// and for every `FLUSH_AT`th order one transaction that also writes the entries out as
-/// ledger items and the guards that fell out of the window as guard items. The items are
+/// and for every `FLUSH_AT`th order one transaction that also writes the entries out as a
+/// ledger page and the guards that fell out of the window as guard items. The items are
 /// the store's own (`items`), on accounts of their own (numbered from `first`).
 async fn raw_transactions(t: &TestApp, first: u64, clients: usize, per_client: usize) {
-    use brokerage_domain::{AccountId, Owner, DEDUP_WINDOW_SECS};
+    use brokerage_domain::{AccountId, Owner};
     use brokerage_store::items::{self, Books, Pending};
-    use brokerage_store::store::{FLUSH_AT, GUARDS_KEPT};
+    use brokerage_store::store::FLUSH_AT;
     let table = t.config.table_name.clone();
     let client = t.store.client().clone();
     let tasks: Vec<_> = (0..clients as u64)
@@ -515,24 +515,7 @@ async fn raw_transactions(t: &TestApp, first: u64, clients: usize, per_client: u
                         .insert(format!("BUY#BENCH#{}", i + 1), vec![timestamp]);
                     let flush = books.recent.len() >= FLUSH_AT;
                     let (written, moved) = if flush {
-                        // As the store does: the guards of the last window stay, at most
-                        // GUARDS_KEPT of them.
-                        let mut stamps: Vec<i64> =
-                            books.guards.values().flatten().copied().collect();
-                        stamps.sort_unstable_by(|x, y| y.cmp(x));
-                        let kept_last = stamps.get(GUARDS_KEPT).copied().unwrap_or(i64::MIN);
-                        books.fence = (timestamp - DEDUP_WINDOW_SECS)
-                            .max(kept_last)
-                            .max(books.fence);
-                        let mut moved = Vec::new();
-                        books.guards.retain(|name, stamps| {
-                            let keep = stamps[0] > books.fence;
-                            if !keep {
-                                moved.push((name.clone(), stamps[0]));
-                            }
-                            keep
-                        });
-                        (std::mem::take(&mut books.recent), moved)
+                        books.write_out()
                     } else {
                         (Vec::new(), Vec::new())
                     };
@@ -586,9 +569,7 @@ async fn raw_transactions(t: &TestApp, first: u64, clients: usize, per_client: u
                             .build()
                     };
                     let mut writes = vec![TransactWriteItem::builder().update(update).build()];
-                    for p in &written {
-                        writes.push(put(items::order_item(id, &owner, p).unwrap()));
-                    }
+                    writes.push(put(items::page_item(id, &owner, &written).unwrap()));
                     for (name, ts) in &moved {
                         writes.push(put(items::guard_item(id, name, *ts).unwrap()));
                     }

@@ -364,7 +364,7 @@ async fn whole_ledger(t: &TestApp, id: AccountId, limit: u32) -> Vec<(i64, u64)>
     }
 }
 
-/// Ledger items (`ORDER#`) or guard items (`DEDUP#`) written out of the account item so far.
+/// Ledger pages (`ORDER#`) or guard items (`DEDUP#`) written out of the account item so far.
 async fn items_of(t: &TestApp, id: AccountId, prefix: &str) -> usize {
     t.store
         .client()
@@ -396,10 +396,11 @@ async fn orders_kept_in_the_account_item_are_written_out_and_listed_once_newest_
         let resp = place_order::handle(&t, request("place-order", 1, &body)).await;
         assert_eq!(json_of(&resp)["business_errors"], serde_json::json!([]));
         // The first reads the account; every other is one write, the ones that write the
-        // account item's entries out as ledger items too.
+        // account item's entries out as a ledger page too.
         assert_eq!(t.calls.take(), if i == 0 { 2 } else { 1 }, "order {i}");
     }
-    assert_eq!(items_of(&t, id, "ORDER#").await, 2 * FLUSH_AT);
+    // Two pages of FLUSH_AT entries each.
+    assert_eq!(items_of(&t, id, "ORDER#").await, 2);
     let newest_first: Vec<(i64, u64)> = (0..n as i64)
         .rev()
         .map(|i| (OPEN_TS + 10 * i, i as u64 + 1))

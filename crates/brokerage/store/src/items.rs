@@ -5,12 +5,14 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use brokerage_domain::{
     Account, AccountId, Amount, Cash, DedupKey, Holding, IssuerName, LedgerEntry, Operation, Order,
-    Owner, Price, Shares,
+    Owner, Price, Shares, DEDUP_WINDOW_SECS,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use shared::dynamo::{self, from_item, to_item, to_value, Item, Malformed};
 use std::collections::BTreeMap;
+
+use crate::store::GUARDS_KEPT;
 
 const ACCOUNT_SK: &str = "ACCOUNT";
 const ORDER_PREFIX: &str = "ORDER#";
@@ -28,7 +30,8 @@ pub fn account_key(id: AccountId) -> Item {
     dynamo::key(account_pk(id), ACCOUNT_SK)
 }
 
-/// Ledger entries sort by their sequence number: the account's version after the order.
+/// Ledger pages sort by their first entry's sequence number (an entry's is the account's
+/// version after the order).
 pub fn order_sk(seq: u64) -> String {
     format!("{ORDER_PREFIX}{seq:020}")
 }
@@ -56,12 +59,12 @@ pub fn guard_key(id: AccountId, k: &DedupKey, bucket: i64) -> Item {
 }
 
 /// What the account item keeps beside the balance, so that an accepted order can write that
-/// one item alone: its latest accepted orders until they are written out as ledger items,
+/// one item alone: its latest accepted orders until they are written out as a ledger page,
 /// and the duplicate guards of the accepted orders stamped after `fence`. Guards of orders
 /// stamped at or before `fence` are guard items (one per key and window bucket).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Books {
-    /// Oldest first; their sequence numbers are above every ledger item's.
+    /// Oldest first; their sequence numbers are above every ledger page's.
     #[serde(default)]
     pub recent: Vec<Pending>,
     /// Duplicate key (`guard_name`) to the timestamps of its accepted orders after `fence`.
@@ -85,13 +88,44 @@ impl Books {
     }
 }
 
+impl Books {
+    /// Takes the entries to be written out as a ledger page, and the guards but those of the
+    /// last window before the newest (at most [`GUARDS_KEPT`]) to be written out as guard
+    /// items, raising the fence to the newest of them.
+    pub fn write_out(&mut self) -> (Vec<Pending>, Vec<(String, i64)>) {
+        let entries = std::mem::take(&mut self.recent);
+        let mut stamps: Vec<i64> = self.guards.values().flatten().copied().collect();
+        stamps.sort_unstable_by(|x, y| y.cmp(x));
+        let mut fence = stamps.first().map_or(self.fence, |newest| {
+            newest.saturating_sub(DEDUP_WINDOW_SECS)
+        });
+        if let Some(&kept_last) = stamps.get(GUARDS_KEPT) {
+            fence = fence.max(kept_last);
+        }
+        let fence = fence.max(self.fence);
+        let mut moved = Vec::new();
+        for (name, list) in self.guards.iter_mut() {
+            list.retain(|&t| {
+                let keep = t > fence;
+                if !keep {
+                    moved.push((name.clone(), t));
+                }
+                keep
+            });
+        }
+        self.guards.retain(|_, list| !list.is_empty());
+        self.fence = fence;
+        (entries, moved)
+    }
+}
+
 impl Default for Books {
     fn default() -> Books {
         Books::new()
     }
 }
 
-/// An accepted order kept in the account item until it is written out as a ledger item.
+/// An accepted order kept in the account item until it is written out in a ledger page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub seq: u64,
@@ -149,23 +183,15 @@ struct HoldingItem {
     price: Decimal,
 }
 
+/// Entries written out of the books together, oldest first: one item, so that writing
+/// them out costs the transaction one put, not one per entry.
 #[derive(Debug, Serialize, Deserialize)]
-struct OrderItem {
+struct PageItem {
     pk: String,
     sk: String,
     owner: String,
-    seq: u64,
-    timestamp: i64,
-    operation: String,
-    issuer_name: String,
-    total_shares: u64,
-    #[serde(with = "shared::dynamo::number")]
-    share_price: Decimal,
-    #[serde(with = "shared::dynamo::number")]
-    amount: Decimal,
-    accepted_at: i64,
-    #[serde(default)]
-    nonce: u64,
+    /// The entries as the books keep them (JSON text).
+    entries: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -180,11 +206,6 @@ struct GuardItem {
 #[derive(Debug, Deserialize)]
 struct OwnedItem {
     owner: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct SeqItem {
-    seq: u64,
 }
 
 /// The counter's attributes as `UpdatedNew` returns them.
@@ -237,16 +258,6 @@ pub fn books_value(books: &Books) -> Result<AttributeValue, Malformed> {
     books_text(books).map(AttributeValue::S)
 }
 
-/// The nonce of a ledger item, which tells whose commit wrote it.
-pub fn decode_nonce(item: &Item) -> Result<u64, Malformed> {
-    #[derive(Deserialize)]
-    struct Nonce {
-        #[serde(default)]
-        nonce: u64,
-    }
-    from_item::<Nonce>(item).map(|n| n.nonce)
-}
-
 pub fn decode_account(item: &Item) -> Result<Account, Malformed> {
     decode_held(item).map(|(account, _)| account)
 }
@@ -281,39 +292,23 @@ pub fn decode_held(item: &Item) -> Result<(Account, Books), Malformed> {
     Ok((account, books))
 }
 
-/// The ledger item of an accepted order kept in the books.
-pub fn order_item(id: AccountId, owner: &Owner, p: &Pending) -> Result<Item, Malformed> {
-    let price = p.share_price;
-    let amount = Decimal::from(p.total_shares)
-        .checked_mul(price)
-        .ok_or_else(|| Malformed(format!("order {}: amount", p.seq)))?;
-    to_item(&OrderItem {
+/// The ledger page of entries written out of the books (oldest first, at least one).
+pub fn page_item(id: AccountId, owner: &Owner, entries: &[Pending]) -> Result<Item, Malformed> {
+    let first = entries
+        .first()
+        .ok_or_else(|| Malformed("an empty ledger page".into()))?;
+    to_item(&PageItem {
         pk: account_pk(id),
-        sk: order_sk(p.seq),
+        sk: order_sk(first.seq),
         owner: owner.0.clone(),
-        seq: p.seq,
-        timestamp: p.timestamp,
-        operation: p.operation.clone(),
-        issuer_name: p.issuer_name.clone(),
-        total_shares: p.total_shares,
-        share_price: price.normalize(),
-        amount: amount.normalize(),
-        accepted_at: p.accepted_at,
-        nonce: p.nonce,
+        entries: serde_json::to_string(entries).map_err(|e| Malformed(format!("page: {e}")))?,
     })
 }
 
-pub fn decode_order(id: AccountId, item: &Item) -> Result<LedgerEntry, Malformed> {
-    let stored: OrderItem = from_item(item)?;
-    entry(
-        id,
-        stored.seq,
-        stored.timestamp,
-        &stored.operation,
-        &stored.issuer_name,
-        stored.total_shares,
-        stored.share_price,
-    )
+/// A ledger page's entries, oldest first.
+pub fn decode_page(item: &Item) -> Result<Vec<Pending>, Malformed> {
+    let stored: PageItem = from_item(item)?;
+    serde_json::from_str(&stored.entries).map_err(|e| Malformed(format!("page: {e}")))
 }
 
 /// An accepted order kept in the books, as the ledger lists it.
@@ -366,13 +361,9 @@ pub fn decode_guard(item: &Item) -> Result<i64, Malformed> {
     from_item::<GuardItem>(item).map(|g| g.ts)
 }
 
-/// The owner recorded on an account or ledger item.
+/// The owner recorded on an account item or ledger page.
 pub fn decode_owner(item: &Item) -> Result<Owner, Malformed> {
     from_item::<OwnedItem>(item).map(|o| Owner(o.owner))
-}
-
-pub fn decode_seq(item: &Item) -> Result<u64, Malformed> {
-    from_item::<SeqItem>(item).map(|s| s.seq)
 }
 
 pub fn decode_counter(attributes: &Item) -> Result<AccountId, Malformed> {

@@ -27,7 +27,7 @@ use crate::items::{self, Books, Pending};
 /// fail about half the time with three writers, so the budget covers a long losing streak.
 pub const MAX_COMMIT_ATTEMPTS: u32 = 32;
 
-/// Accepted orders kept in the account item before they are written out as ledger items, in
+/// Accepted orders kept in the account item before they are written out as a ledger page, in
 /// the transaction of the order that reaches this many.
 pub const FLUSH_AT: usize = 16;
 
@@ -327,7 +327,7 @@ impl Store {
 
     /// Whether this order's own commit is the one that moved the account on: a write whose
     /// answer was lost and that the SDK sent again finds its own entry, in the books or, once
-    /// written out, as the ledger item of its sequence number.
+    /// written out, in the ledger page that holds its sequence number.
     async fn applied(&self, id: AccountId, now: &Held, plan: &Plan) -> Result<bool, StoreError> {
         let seq = plan.seq;
         if now.account.version < seq {
@@ -340,17 +340,25 @@ impl Store {
             // The books still hold entries older than this one: no commit took its number.
             return Ok(false);
         }
+        // The ledger page that would hold it: the last one starting at or below it.
         let out = self
             .client
-            .get_item()
+            .query()
             .table_name(&self.table)
-            .set_key(Some(items::order_key(id, seq)))
+            .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :seq")
+            .expression_attribute_values(":pk", dynamo::s(items::account_pk(id)))
+            .expression_attribute_values(":first", dynamo::s(items::order_sk(0)))
+            .expression_attribute_values(":seq", dynamo::s(items::order_sk(seq)))
+            .scan_index_forward(false)
+            .limit(1)
             .consistent_read(true)
             .send()
             .await
             .map_err(unavailable)?;
-        match out.item() {
-            Some(item) => Ok(items::decode_nonce(item)? == plan.nonce),
+        match out.items().first() {
+            Some(item) => Ok(items::decode_page(item)?
+                .iter()
+                .any(|p| p.seq == seq && p.nonce == plan.nonce)),
             None => Ok(false),
         }
     }
@@ -445,7 +453,7 @@ impl Store {
 
     /// Writes the new account state and books, on condition that the account item is
     /// exactly the state the order was judged against and still covers it. When the plan
-    /// needs more (guard items to check or write, entries to write out as ledger items, the
+    /// needs more (guard items to check or write, entries to write out as a ledger page, the
     /// answer `kept` for an `Idempotency-Key`), all of it goes in one transaction whose
     /// conditions also refuse an accepted order with the same key within the window among
     /// the guard items, and a key already used; otherwise the account item's update alone.
@@ -545,10 +553,10 @@ impl Store {
             slots.push(Slot::Guard(i));
             writes.push(write);
         }
-        for p in &plan.ledger {
-            let item = items::order_item(id, &before.owner, p).map_err(failed)?;
-            // Its sequence number is the version this commit's condition claims: no other
-            // commit writes it.
+        if !plan.ledger.is_empty() {
+            let item = items::page_item(id, &before.owner, &plan.ledger).map_err(failed)?;
+            // Its key is its first entry's sequence number, above every version an earlier
+            // commit claimed: no other commit writes it.
             writes.push(TransactWriteItem::builder().put(put(item, None)).build());
             slots.push(Slot::Other);
         }
@@ -624,7 +632,7 @@ impl Store {
     }
 
     /// One page of the ledger, newest first, starting below `before` (a sequence number):
-    /// the entries still in the account item's books, then the ledger items below them.
+    /// the entries still in the account item's books, then the ledger pages below them.
     /// `None`: no such account.
     pub async fn orders_page(
         &self,
@@ -646,8 +654,9 @@ impl Store {
             found.push((p.seq, items::decode_pending(id, p)?));
         }
         if found.len() < wanted {
-            // Ledger items are below the books' entries; any written out since the read
-            // above are among those already listed.
+            // Ledger pages are below the books' entries; any written out since the read
+            // above hold entries already listed. A page that starts below `start` may end
+            // above it (a cursor inside it).
             let start = held
                 .books
                 .recent
@@ -657,26 +666,38 @@ impl Store {
                 .chain(before)
                 .min()
                 .unwrap_or(held.account.version.saturating_add(1));
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", dynamo::s(items::account_pk(id)))
-                .expression_attribute_values(":prefix", dynamo::s(items::order_prefix()))
-                .set_exclusive_start_key(Some(items::order_key(id, start)))
-                .scan_index_forward(false)
-                .consistent_read(true)
-                // One more than asked tells whether another page exists.
-                .limit((wanted - found.len()) as i32)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in out.items() {
-                if &items::decode_owner(item)? != owner {
-                    return Ok(None);
+            let mut from = Some(items::order_key(id, start));
+            while let Some(exclusive) = from.take() {
+                let pages = (wanted - found.len()).div_ceil(FLUSH_AT) + 1;
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":pk", dynamo::s(items::account_pk(id)))
+                    .expression_attribute_values(":prefix", dynamo::s(items::order_prefix()))
+                    .set_exclusive_start_key(Some(exclusive))
+                    .scan_index_forward(false)
+                    .consistent_read(true)
+                    .limit(pages as i32)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in out.items() {
+                    if &items::decode_owner(item)? != owner {
+                        return Ok(None);
+                    }
+                    let entries = items::decode_page(item)?;
+                    for p in entries.iter().rev().filter(|p| p.seq < start) {
+                        if found.len() == wanted {
+                            break;
+                        }
+                        found.push((p.seq, items::decode_pending(id, p)?));
+                    }
                 }
-                found.push((items::decode_seq(item)?, items::decode_order(id, item)?));
+                if found.len() < wanted {
+                    from = out.last_evaluated_key().cloned();
+                }
             }
         }
         let next = if found.len() > limit as usize {
@@ -755,7 +776,7 @@ enum Slot {
     Guard(usize),
     /// The key's record.
     Kept,
-    /// A ledger item or a guard item written out, which no condition guards.
+    /// A ledger page or a guard item written out, which no condition guards.
     Other,
 }
 
@@ -827,7 +848,7 @@ struct Plan {
     books: Books,
     /// Per window bucket (previous, own, next), what the commit asks of the guard item.
     checks: [Option<Check>; 3],
-    /// Entries written out as ledger items.
+    /// Entries written out as a ledger page.
     ledger: Vec<Pending>,
     /// Guards written out as guard items.
     moved: Vec<(String, i64)>,
@@ -876,30 +897,10 @@ impl Plan {
         plan
     }
 
-    /// Moves the books' entries to ledger items, and their guards but those of the last
+    /// Moves the books' entries to a ledger page, and their guards but those of the last
     /// window before the newest (at most [`GUARDS_KEPT`]) to guard items, raising the fence.
     fn write_out(&mut self, b: i64) {
-        self.ledger = std::mem::take(&mut self.books.recent);
-        let mut stamps: Vec<i64> = self.books.guards.values().flatten().copied().collect();
-        stamps.sort_unstable_by(|x, y| y.cmp(x));
-        let mut fence = stamps.first().map_or(self.books.fence, |newest| {
-            newest.saturating_sub(DEDUP_WINDOW_SECS)
-        });
-        if let Some(&kept_last) = stamps.get(GUARDS_KEPT) {
-            fence = fence.max(kept_last);
-        }
-        let fence = fence.max(self.books.fence);
-        for (name, list) in self.books.guards.iter_mut() {
-            list.retain(|&t| {
-                let keep = t > fence;
-                if !keep {
-                    self.moved.push((name.clone(), t));
-                }
-                keep
-            });
-        }
-        self.books.guards.retain(|_, list| !list.is_empty());
-        self.books.fence = fence;
+        (self.ledger, self.moved) = self.books.write_out();
         // A transaction writes an item once: a guard written out in the order's window
         // takes the place of that bucket's check. Its own guard is written on the same
         // condition; another's proves that no item is there (one key's accepted orders
@@ -1016,8 +1017,8 @@ mod tests {
                 for (n, t) in &plan.moved {
                     assert!(named.insert((n.clone(), DedupKey::bucket(*t))), "{n} {t}");
                 }
-                // The account item, the guard items, the ledger items and a key's record.
-                assert!(named.len() + plan.ledger.len() + 2 <= 100);
+                // The account item, the guard items, the ledger page and a key's record.
+                assert!(named.len() + 3 <= 100);
                 // Applied.
                 if plan.checks[1] == Some(Check::Put) {
                     items.insert((name.clone(), b), ts);

@@ -160,6 +160,7 @@ where
             route = %crate::http::route(&req),
             outcome = tracing::field::Empty,
             id = tracing::field::Empty,
+            detail = tracing::field::Empty,
         );
         let started = std::time::Instant::now();
         let response = handle(app, req);

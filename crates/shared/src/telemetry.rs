@@ -28,3 +28,8 @@ pub fn outcome(outcome: &'static str, id: &str) {
     span.record("outcome", outcome);
     span.record("id", id);
 }
+
+/// What else the closing line should say of the outcome (a rejection's reasons).
+pub fn detail(detail: &str) {
+    tracing::Span::current().record("detail", detail);
+}

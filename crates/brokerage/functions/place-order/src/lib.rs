@@ -74,7 +74,7 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
     let outcome = match placed {
         Placed::Judged(outcome) => outcome.ok_or_else(account_not_found)?,
         Placed::Earlier(verdict) => {
-            tracing::info!(account_id = %id, outcome = "replayed");
+            shared::telemetry::outcome("replayed", &id.to_string());
             return verdict.into_answer().unwrap_or(Err(ApiError::Internal));
         }
     };
@@ -93,11 +93,13 @@ async fn place(app: &Brokerage, req: &Request, path: &str) -> Result<Response<Bo
         app.metrics
             .count("OrdersRejected", &[("BusinessError", error.code())]);
     }
-    tracing::info!(
-        account_id = %id,
-        outcome = if outcome.accepted() { "accepted" } else { "rejected" },
-        business_errors = ?outcome.business_errors,
-    );
+    if outcome.accepted() {
+        shared::telemetry::outcome("accepted", &id.to_string());
+    } else {
+        shared::telemetry::outcome("rejected", &id.to_string());
+        let codes: Vec<&str> = outcome.business_errors.iter().map(|e| e.code()).collect();
+        shared::telemetry::detail(&codes.join(","));
+    }
     Ok(respond(Some(&outcome), path))
 }
 

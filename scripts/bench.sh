@@ -18,7 +18,7 @@ events_functions=(create-event get-event delete-event report aggregate-events)
 log "release build (host) of the functions and the drivers"
 cargo build --release --bins $(printf -- '-p %s ' "${functions[@]}" "${events_functions[@]}") -p graphql -p api-tests
 log "dev build (make run's) of the functions"
-cargo build --bins $(printf -- '-p %s ' "${functions[@]}")
+cargo build --profile local --bins $(printf -- '-p %s ' "${functions[@]}")
 zips=$RUN/zips.txt
 : >"$zips"
 if ! runs brokerage && ! runs catalog; then
@@ -45,7 +45,7 @@ unlimited_api
 start_local_api bench
 # make run's API, the dev build, on the same stack: measured beside the release one.
 dev_port=$(free_port)
-API_RELEASE= start_api "$dev_port" dev-api
+API_RELEASE= PROFILE=local start_api "$dev_port" dev-api
 export DEV_API_URL=http://127.0.0.1:$dev_port
 if runs brokerage; then
   log "benchmark against $API_URL (release) and $DEV_API_URL (dev)"

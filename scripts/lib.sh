@@ -12,6 +12,12 @@ export SAM_CLI_TELEMETRY=0
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
 export AWS_REGION=${AWS_REGION:-us-east-1}
 
+# The cargo profile of the debug build that serves and feeds the local stack: `make test`
+# builds `dev`; `make run` builds `local` (Cargo.toml), a debug build of our crates at
+# opt-level 1.
+PROFILE=${PROFILE:-dev}
+bin_dir() { if [ "$PROFILE" = dev ]; then echo "$ROOT/target/debug"; else echo "$ROOT/target/$PROFILE"; fi; }
+
 # The services of the workspace: each has crates/<service>/, a table named by <SERVICE>_TABLE
 # and a <service>-create-table binary in its store crate.
 SERVICES=(brokerage events factories catalog)
@@ -130,10 +136,11 @@ stop_all() {
 }
 
 # Serves every route through `cargo lambda watch` on 127.0.0.1:$1, already built (the
-# release build with API_RELEASE set); $2 names it in .run/ (default api).
+# release build with API_RELEASE set, else $PROFILE's); $2 names it in .run/ (default api).
 start_api() {
-  local port=$1 name=${2:-api}
-  start "$name" cargo lambda watch ${API_RELEASE:+--release} --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
+  local port=$1 name=${2:-api} build=()
+  if [ -n "${API_RELEASE:-}" ]; then build=(--release); elif [ "$PROFILE" != dev ]; then build=(--profile "$PROFILE"); fi
+  start "$name" cargo lambda watch "${build[@]}" --ignore-changes --concurrency "${API_CONCURRENCY:-4}" -A 127.0.0.1 -P "$port"
   wait_port "$port" "$name" "$(cat "$RUN/$name.pid")"
   # Each function starts on its first request; make that happen now, not for the user.
   curl -s -o /dev/null "http://127.0.0.1:$port/accounts/1" || true
@@ -162,7 +169,7 @@ start_upstreams() {
   fi
   local port
   port=${UPSTREAMS_PORT:-$(free_port)}
-  start upstreams "$ROOT/target/debug/fake-upstreams" --host "$host" --port "$port" --fixtures "$ROOT/fixtures/catalog"
+  start upstreams "$(bin_dir)/fake-upstreams" --host "$host" --port "$port" --fixtures "$ROOT/fixtures/catalog"
   wait_port "$port" upstreams "$(cat "$RUN/upstreams.pid")" "$host"
   export UPSTREAM_FAKESTORE_URL=http://$host:$port/fakestore \
     UPSTREAM_JSONPLACEHOLDER_URL=http://$host:$port/jsonplaceholder \
@@ -175,7 +182,7 @@ start_upstreams() {
 # the poller's own process without $1. Its log is .run/poller.log.
 start_poller() {
   local url=${1:+$1/2015-03-31/functions/aggregate-events/invocations}
-  AGGREGATOR_URL=$url start poller "$ROOT/target/debug/events-stream-poller"
+  AGGREGATOR_URL=$url start poller "$(bin_dir)/events-stream-poller"
   sleep 0.5
   kill -0 "$(cat "$RUN/poller.pid")" 2>/dev/null || die "the stream poller exited; see $RUN/poller.log"
 }

@@ -7,7 +7,8 @@ cd "$ROOT"
 port=${PORT:-9000}
 ensure_deps
 log "building"
-cargo build --workspace --bins
+export PROFILE=local
+cargo build --workspace --bins --profile "$PROFILE"
 stop_all
 trap 'stop_all; log "stopped"' EXIT
 trap 'exit 130' INT TERM

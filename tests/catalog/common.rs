@@ -111,8 +111,11 @@ impl T {
 
     /// Lets background refreshes (tasks of this runtime) finish.
     pub async fn settle(&self) {
-        for _ in 0..100 {
+        for _ in 0..500 {
             tokio::time::sleep(Duration::from_millis(20)).await;
+            if self.app.catalog.snapshots.refreshing() > 0 {
+                continue;
+            }
             let metas = self.app.catalog.snapshots.all_metas().await.unwrap();
             if metas
                 .iter()
@@ -121,6 +124,7 @@ impl T {
                 return;
             }
         }
+        panic!("background refreshes still running after 10 s");
     }
 }
 

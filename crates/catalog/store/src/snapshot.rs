@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use shared::dynamo::{n, s, unavailable, Unavailable};
 use shared::{App, Cache, Clock, Metrics};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -173,6 +174,8 @@ struct Inner {
     upstreams: Upstreams,
     refresher: Refresher,
     windows: HashMap<Source, Windows>,
+    /// In-process background refreshes not yet finished (counted before they are spawned).
+    refreshing: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -203,7 +206,13 @@ impl Snapshots {
             upstreams,
             refresher,
             windows,
+            refreshing: AtomicUsize::new(0),
         }))
+    }
+
+    /// Background refreshes this process started that have not finished yet.
+    pub fn refreshing(&self) -> usize {
+        self.0.refreshing.load(Ordering::SeqCst)
     }
 
     pub fn windows(&self, source: Source) -> Windows {
@@ -382,8 +391,10 @@ impl Snapshots {
         match &self.0.refresher {
             Refresher::InProcess => {
                 let me = self.clone();
+                me.0.refreshing.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let _ = me.refresh(collection).await;
+                    me.0.refreshing.fetch_sub(1, Ordering::SeqCst);
                 });
             }
             Refresher::Lambda {

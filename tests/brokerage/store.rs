@@ -228,6 +228,72 @@ async fn an_order_that_loses_a_race_is_judged_again_from_the_returned_items() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_resent_after_its_answer_was_lost_is_recognised_in_the_books() {
+    let t = fresh_app().await;
+    let id = t
+        .store
+        .open_account(&owner(), cash("100"), NOW)
+        .await
+        .unwrap()
+        .id;
+    let lossy = lossy_app(&t, || {});
+    let placed = place(&lossy.store, id, &order(OPEN_TS, "BUY", "X", 2, "5")).await;
+    // The resend's condition fails on the order's own version: its entry in the books
+    // (its sequence number and nonce) says that this order moved it, once.
+    assert!(placed.accepted(), "{:?}", placed.business_errors);
+    assert_eq!(placed.account.cash, cash("90"));
+    assert_eq!(placed.account.version, 1);
+    assert_eq!(lossy.calls.take(), 3, "a read, the write, its resend");
+    assert_eq!(
+        t.store.load_account(&owner(), id).await.unwrap(),
+        Some(placed.account)
+    );
+    assert_eq!(whole_ledger(&t, id, 500).await, vec![(OPEN_TS, 2)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_resent_after_its_entry_was_written_out_is_recognised_in_the_ledger() {
+    use brokerage_store::store::FLUSH_AT;
+    let t = fresh_app().await;
+    let id = t
+        .store
+        .open_account(&owner(), cash("1000"), NOW)
+        .await
+        .unwrap()
+        .id;
+    // Between the write and its resend, other orders fill the books, and the last of
+    // them writes every entry out as a ledger page, this order's too.
+    let other = t.store.clone();
+    let lossy = lossy_app(&t, move || {
+        tokio::runtime::Handle::current().block_on(async {
+            for i in 1..FLUSH_AT as i64 {
+                let body = order(OPEN_TS + 10 * i, "BUY", "X", i as u64, "1");
+                assert!(place(&other, id, &body).await.accepted(), "order {i}");
+            }
+        })
+    });
+    let placed = place(&lossy.store, id, &order(OPEN_TS, "BUY", "Y", 2, "5")).await;
+    assert!(placed.accepted(), "{:?}", placed.business_errors);
+    assert_eq!(
+        lossy.calls.take(),
+        4,
+        "a read, the write, its resend, the page"
+    );
+    assert_eq!(items_of(&t, id, "ORDER#").await, 1);
+    let spent: i64 = 10 + (1..FLUSH_AT as i64).sum::<i64>();
+    let stored = t.store.load_account(&owner(), id).await.unwrap().unwrap();
+    assert_eq!(stored.cash, cash(&(1000 - spent).to_string()));
+    assert_eq!(stored.version, FLUSH_AT as u64);
+    let ledger = whole_ledger(&t, id, 500).await;
+    assert_eq!(ledger.len(), FLUSH_AT);
+    assert_eq!(
+        ledger.iter().filter(|o| **o == (OPEN_TS, 2)).count(),
+        1,
+        "{ledger:?}"
+    );
+}
+
 #[tokio::test]
 async fn amounts_are_stored_as_exact_dynamodb_numbers() {
     let t = fresh_app().await;

@@ -4,7 +4,9 @@
 //! local API (`API_URL`).
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -207,7 +209,7 @@ pub fn app_from_client(
 
 /// Runs `race` once, just before the first order write its client sends (`UpdateItem` or
 /// `TransactWriteItems`): another writer committing between this client's read and its write.
-pub struct BeforeFirstWrite(std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>);
+pub struct BeforeFirstWrite(std::sync::Mutex<Option<Race>>);
 
 impl BeforeFirstWrite {
     pub fn new(race: impl FnOnce() + Send + 'static) -> BeforeFirstWrite {
@@ -255,6 +257,95 @@ pub fn racing_app(t: &TestApp, race: impl FnOnce() + Send + 'static) -> TestApp 
         .interceptor(BeforeFirstWrite::new(move || {
             tokio::task::block_in_place(race)
         }))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    app_from_client(t.config.clone(), client, calls)
+}
+
+/// Loses the answer to the first order write its client sends, after DynamoDB applied it:
+/// runs `meanwhile` (other writers, say), then hands the SDK a 500 in place of the answer,
+/// so that the SDK sends the same write again.
+pub struct LoseFirstAnswer {
+    /// Whether the attempt in flight is the write, and what runs before its answer is lost.
+    state: std::sync::Mutex<(bool, Option<Race>)>,
+}
+
+type Race = Box<dyn FnOnce() + Send>;
+
+impl std::fmt::Debug for LoseFirstAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoseFirstAnswer")
+    }
+}
+
+impl Intercept for LoseFirstAnswer {
+    fn name(&self) -> &'static str {
+        "LoseFirstAnswer"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
+        let mut state = self.state.lock().unwrap();
+        // Armed by the first write; one order's calls go out one after another.
+        if state.1.is_some()
+            && (target.ends_with(".TransactWriteItems") || target.ends_with(".UpdateItem"))
+        {
+            state.0 = true;
+        }
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        ctx: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let meanwhile = {
+            let mut state = self.state.lock().unwrap();
+            if !std::mem::take(&mut state.0) {
+                return Ok(());
+            }
+            state.1.take()
+        };
+        assert!(
+            ctx.response().status().is_success(),
+            "the write went through"
+        );
+        if let Some(meanwhile) = meanwhile {
+            meanwhile();
+        }
+        let response = ctx.response_mut();
+        *response.status_mut() = aws_smithy_runtime_api::http::StatusCode::try_from(500)?;
+        *response.body_mut() = aws_smithy_types::body::SdkBody::from(
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"answer lost"}"#,
+        );
+        Ok(())
+    }
+}
+
+/// An app on `t`'s table whose first order write is applied but its answer lost, after
+/// `meanwhile` ran to its end (on the same runtime: call from a multi-threaded test).
+pub fn lossy_app(t: &TestApp, meanwhile: impl FnOnce() + Send + 'static) -> TestApp {
+    let calls = CallCounter::default();
+    let lose = LoseFirstAnswer {
+        state: std::sync::Mutex::new((
+            false,
+            Some(Box::new(move || tokio::task::block_in_place(meanwhile))),
+        )),
+    };
+    let config = t
+        .store
+        .client()
+        .config()
+        .to_builder()
+        .interceptor(calls.clone())
+        .interceptor(lose)
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     app_from_client(t.config.clone(), client, calls)

@@ -234,8 +234,7 @@ impl Intercept for BeforeFirstWrite {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
-        if target.ends_with(".TransactWriteItems") || target.ends_with(".UpdateItem") {
+        if is_order_write(ctx) {
             if let Some(race) = self.0.lock().unwrap().take() {
                 race();
             }
@@ -247,6 +246,20 @@ impl Intercept for BeforeFirstWrite {
 /// An app on `t`'s table whose first order write waits for `race` to run to its end
 /// (on the same runtime: call from a multi-threaded test).
 pub fn racing_app(t: &TestApp, race: impl FnOnce() + Send + 'static) -> TestApp {
+    intercepted_app(
+        t,
+        BeforeFirstWrite::new(move || tokio::task::block_in_place(race)),
+    )
+}
+
+/// Whether the request is an order write: `UpdateItem` or `TransactWriteItems`.
+fn is_order_write(ctx: &BeforeTransmitInterceptorContextRef<'_>) -> bool {
+    let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
+    target.ends_with(".TransactWriteItems") || target.ends_with(".UpdateItem")
+}
+
+/// An app on `t`'s table whose client also runs `interceptor`, with its own call counter.
+fn intercepted_app(t: &TestApp, interceptor: impl Intercept + 'static) -> TestApp {
     let calls = CallCounter::default();
     let config = t
         .store
@@ -254,9 +267,7 @@ pub fn racing_app(t: &TestApp, race: impl FnOnce() + Send + 'static) -> TestApp 
         .config()
         .to_builder()
         .interceptor(calls.clone())
-        .interceptor(BeforeFirstWrite::new(move || {
-            tokio::task::block_in_place(race)
-        }))
+        .interceptor(interceptor)
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     app_from_client(t.config.clone(), client, calls)
@@ -289,12 +300,9 @@ impl Intercept for LoseFirstAnswer {
         _rc: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let target = ctx.request().headers().get("x-amz-target").unwrap_or("");
         let mut state = self.state.lock().unwrap();
         // Armed by the first write; one order's calls go out one after another.
-        if state.1.is_some()
-            && (target.ends_with(".TransactWriteItems") || target.ends_with(".UpdateItem"))
-        {
+        if state.1.is_some() && is_order_write(ctx) {
             state.0 = true;
         }
         Ok(())
@@ -332,23 +340,13 @@ impl Intercept for LoseFirstAnswer {
 /// An app on `t`'s table whose first order write is applied but its answer lost, after
 /// `meanwhile` ran to its end (on the same runtime: call from a multi-threaded test).
 pub fn lossy_app(t: &TestApp, meanwhile: impl FnOnce() + Send + 'static) -> TestApp {
-    let calls = CallCounter::default();
     let lose = LoseFirstAnswer {
         state: std::sync::Mutex::new((
             false,
             Some(Box::new(move || tokio::task::block_in_place(meanwhile))),
         )),
     };
-    let config = t
-        .store
-        .client()
-        .config()
-        .to_builder()
-        .interceptor(calls.clone())
-        .interceptor(lose)
-        .build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    app_from_client(t.config.clone(), client, calls)
+    intercepted_app(t, lose)
 }
 
 /// An API Gateway REST proxy event from `events/`, as the function receives it.
